@@ -1,0 +1,115 @@
+//! The backend trait: what every vendor backend implements.
+//!
+//! A [`Driver`] is one backend (`sim`, `aravis`, ...): it lists cameras and opens them. A
+//! [`Device`] is one open camera: geometry, timings, trigger, attributes, and the setup of
+//! an acquisition. While acquiring, frames come from a [`Stream`] owned by the core's
+//! acquisition thread, so that control calls (attributes, software trigger, stop) never wait
+//! for a frame. The core serialises every call on one `Device`; `Stream::next_frame` runs
+//! concurrently with them on the acquisition thread.
+//!
+//! Backends never see C types and the core never sees vendor types.
+
+use crate::error::Result;
+use crate::model::*;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One backend: camera discovery and opening.
+pub trait Driver: Send + Sync {
+    /// The backend's name, the prefix of its camera ids (`"sim"`, `"aravis"`).
+    fn name(&self) -> &'static str;
+
+    /// Ids (without the `backend:` prefix) of the cameras this backend can see now.
+    /// A backend whose vendor library is missing returns `LIBRARY_LOAD`.
+    fn list(&self) -> Result<Vec<String>>;
+
+    /// Open the camera `id` (the part after `backend:`; empty for the default camera).
+    fn open(&self, id: &str) -> Result<Box<dyn Device>>;
+
+    /// Set the vendor library path tried first (`None` restores the default search).
+    /// Takes effect at the next load; returns `NOT_SUPPORTED` for built-in backends.
+    fn set_library_path(&self, _path: Option<PathBuf>) -> Result<()> {
+        Err(crate::err!(NOT_SUPPORTED, "backend '{}' has no vendor library", self.name()))
+    }
+}
+
+/// What a backend returns for each frame it writes into a ring slot.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FrameMeta {
+    /// The camera's frame counter, or -1.
+    pub framestamp: i64,
+    /// Device clock ticks, or -1.
+    pub timestamp_ticks: i64,
+    /// Device clock frequency in Hz, 0 if unknown.
+    pub timestamp_hz: f64,
+    /// `FRAME_*` flags.
+    pub flags: u64,
+    /// Frames the device skipped just before this one (counted in `lost_device`).
+    pub lost_before: u64,
+}
+
+/// The frame source of a running acquisition, owned by the acquisition thread.
+pub trait Stream: Send {
+    /// Wait up to `timeout` for the next frame and write it into `dst`, which is exactly
+    /// `frame_bytes` long, in the device layout (unpacked, no row padding).
+    /// `Ok(None)` on timeout (the core calls again); `Err(DISCONNECTED)` when the camera is
+    /// gone; any other error faults the acquisition.
+    fn next_frame(&mut self, dst: &mut [u8], timeout: Duration) -> Result<Option<FrameMeta>>;
+}
+
+/// One open camera.
+pub trait Device: Send {
+    /// `(key, value)` pairs: at least backend, vendor, model, serial, sdk_version.
+    fn device_info(&mut self) -> Result<Vec<(String, String)>>;
+
+    /// Full sensor size in pixels, `(width, height)`.
+    fn detector_size(&mut self) -> Result<(i64, i64)>;
+    /// ROI limits at the current binning.
+    fn roi_limits(&mut self) -> Result<RoiLimits>;
+    /// Apply a ROI (already checked by the core to lie inside the sensor with `hstart < hend`,
+    /// `vstart < vend`, binning >= 1). Rounds to the camera's steps and returns what was
+    /// applied; `INVALID_ARGUMENT` when no valid ROI is near the request.
+    fn set_roi(&mut self, roi: Roi) -> Result<Roi>;
+    fn roi(&mut self) -> Result<Roi>;
+    /// The frame layout the stream will deliver with the current settings.
+    fn frame_format(&mut self) -> Result<FrameFormat>;
+    /// The layout frames arrive in (most cameras: `Rct`).
+    fn native_indexing(&self) -> Indexing {
+        Indexing::Rct
+    }
+
+    /// Exposure in seconds; returns the value applied. Out of range: `INVALID_ARGUMENT`.
+    fn set_exposure(&mut self, seconds: f64) -> Result<f64>;
+    fn exposure(&mut self) -> Result<f64>;
+    /// Frame period in seconds (0 = fastest); returns the value applied.
+    fn set_frame_period(&mut self, seconds: f64) -> Result<f64>;
+    /// `(exposure, frame_period)` in seconds.
+    fn frame_timings(&mut self) -> Result<(f64, f64)>;
+
+    /// `NOT_SUPPORTED` for modes the camera lacks.
+    fn set_trigger_mode(&mut self, mode: TriggerMode) -> Result<()>;
+    fn trigger_mode(&mut self) -> Result<TriggerMode>;
+    /// Valid while running in `Software` trigger mode.
+    fn send_software_trigger(&mut self) -> Result<()>;
+
+    /// Names of every attribute, in a stable order.
+    fn attr_names(&mut self) -> Result<Vec<String>>;
+    /// `NOT_FOUND` for unknown names.
+    fn attr_info(&mut self, name: &str) -> Result<AttrInfo>;
+    /// Entries of an enum attribute (`ATTR_TYPE` for other kinds).
+    fn attr_enum_entries(&mut self, name: &str) -> Result<Vec<EnumEntry>>;
+    fn get_attr(&mut self, name: &str) -> Result<AttrValue>;
+    /// The core has checked that `value` matches the attribute's kind.
+    fn set_attr(&mut self, name: &str, value: AttrValue) -> Result<()>;
+    fn attr_command(&mut self, name: &str) -> Result<()>;
+
+    /// Prepare an acquisition into a ring of `nframes` frames of the current format
+    /// (allocate vendor buffers). May be slow.
+    fn setup(&mut self, nframes: usize) -> Result<()>;
+    /// Release what `setup` allocated.
+    fn clear(&mut self) -> Result<()>;
+    /// Start acquiring; frames come from the returned stream.
+    fn start(&mut self) -> Result<Box<dyn Stream>>;
+    /// Stop acquiring. Called after the acquisition thread has dropped the stream.
+    fn stop(&mut self) -> Result<()>;
+}

@@ -1,0 +1,22 @@
+//! The backends and their registry. Each backend knows only its vendor SDK and the
+//! [`crate::backend`] traits.
+
+use crate::backend::Driver;
+use once_cell::sync::Lazy;
+
+pub mod sim;
+
+static DRIVERS: Lazy<Vec<Box<dyn Driver>>> = Lazy::new(|| {
+    let v: Vec<Box<dyn Driver>> = vec![Box::new(sim::SimDriver)];
+    v
+});
+
+/// Every compiled-in backend, `sim` first (the default).
+pub fn drivers() -> &'static [Box<dyn Driver>] {
+    &DRIVERS
+}
+
+/// The backend called `name`.
+pub fn driver(name: &str) -> Option<&'static dyn Driver> {
+    DRIVERS.iter().find(|d| d.name() == name).map(|d| d.as_ref())
+}

@@ -1,0 +1,821 @@
+//! One open camera: the state machine, the ring, the acquisition thread and reading.
+//!
+//! Locking: `ctl` serialises every call on the camera (it owns the backend `Device`);
+//! `shared.st` guards the ring and is held only briefly, never while copying frames or
+//! waiting for the backend. `wait` takes only `shared.st`, so `stop`, `close`,
+//! `cancel_wait` and status queries never wait behind it.
+
+use crate::backend::{Device, Stream};
+use crate::error::{Error, Result, Status};
+use crate::image::{self, Transform};
+use crate::model::*;
+use crate::ring::Ring;
+use parking_lot::{Condvar, Mutex, MutexGuard};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long the acquisition thread waits for a frame before checking for stop.
+const POLL: Duration = Duration::from_millis(20);
+/// Ring size used by `start`, `snap` and `grab` when nothing was set up.
+pub(crate) const DEFAULT_BUFFER_FRAMES: usize = 100;
+
+struct Control {
+    dev: Option<Box<dyn Device>>,
+    indexing: Indexing,
+    native: Indexing,
+    attr_names: Vec<String>,
+    thread: Option<JoinHandle<()>>,
+}
+
+struct RingState {
+    ring: Option<Ring>,
+    /// Why the acquisition faulted (DISCONNECTED, INTERNAL, VENDOR ...).
+    fault: Option<Error>,
+    /// Incremented by stop, close and cancel_wait: pending waits return ABORTED.
+    cancel_gen: u64,
+}
+
+struct Shared {
+    st: Mutex<RingState>,
+    cv: Condvar,
+    state: AtomicI32,
+    stop: AtomicBool,
+}
+
+pub struct Camera {
+    pub id: String,
+    ctl: Mutex<Control>,
+    shared: Arc<Shared>,
+    /// The message of the last failed call on this camera.
+    pub last_error: Mutex<String>,
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".into()
+    }
+}
+
+impl Camera {
+    /// Open `camera_id` (`"sim"`, `"sim:1"`, `"aravis:127.0.0.1"`).
+    pub fn open(camera_id: &str) -> Result<Camera> {
+        let (backend, id) = match camera_id.split_once(':') {
+            Some((b, i)) => (b, i),
+            None => (camera_id, ""),
+        };
+        if backend.is_empty() {
+            bail!(INVALID_ARGUMENT, "empty camera id; expected 'backend' or 'backend:id' (e.g. 'sim')");
+        }
+        let Some(driver) = crate::backends::driver(backend) else {
+            let names: Vec<_> = crate::backends::drivers().iter().map(|d| d.name()).collect();
+            bail!(NOT_FOUND, "unknown backend '{backend}' in camera id '{camera_id}' (backends: {})", names.join(", "));
+        };
+        let mut dev = driver.open(id)?;
+        let native = dev.native_indexing();
+        let attr_names = dev.attr_names()?;
+        crate::log::info(&format!("opened {camera_id}"));
+        Ok(Camera {
+            id: camera_id.to_string(),
+            ctl: Mutex::new(Control { dev: Some(dev), indexing: native, native, attr_names, thread: None }),
+            shared: Arc::new(Shared {
+                st: Mutex::new(RingState { ring: None, fault: None, cancel_gen: 0 }),
+                cv: Condvar::new(),
+                state: AtomicI32::new(AcqState::Open as i32),
+                stop: AtomicBool::new(false),
+            }),
+            last_error: Mutex::new(String::new()),
+        })
+    }
+
+    pub fn state(&self) -> AcqState {
+        AcqState::from_i32(self.shared.state.load(Ordering::Acquire))
+    }
+
+    fn set_state(&self, s: AcqState) {
+        self.shared.state.store(s as i32, Ordering::Release);
+    }
+
+    fn ctl(&self) -> Result<(MutexGuard<'_, Control>,)> {
+        let c = self.ctl.lock();
+        if c.dev.is_none() {
+            bail!(INVALID_HANDLE, "camera '{}' is closed", self.id);
+        }
+        Ok((c,))
+    }
+
+    /// Run `f` on the backend device, with the camera lock held.
+    fn with_dev<T>(&self, f: impl FnOnce(&mut dyn Device) -> Result<T>) -> Result<T> {
+        let (mut c,) = self.ctl()?;
+        if self.state() == AcqState::Fault {
+            return Err(self.fault_error());
+        }
+        f(c.dev.as_deref_mut().unwrap())
+    }
+
+    fn fault_error(&self) -> Error {
+        let st = self.shared.st.lock();
+        st.fault.clone().unwrap_or_else(|| err!(DISCONNECTED, "camera '{}' is disconnected", self.id))
+    }
+
+    // ---- lifetime ------------------------------------------------------------------
+
+    /// Stop, clear and release the device. Pending waits return ABORTED. Idempotent.
+    pub fn close(&self) {
+        {
+            let mut st = self.shared.st.lock();
+            st.cancel_gen += 1;
+        }
+        self.shared.cv.notify_all();
+        let mut c = self.ctl.lock();
+        self.stop_thread(&mut c);
+        if let Some(mut dev) = c.dev.take() {
+            if self.state() == AcqState::Running {
+                let _ = dev.stop();
+            }
+            let _ = dev.clear();
+            drop(dev);
+        }
+        self.shared.st.lock().ring = None;
+        crate::log::info(&format!("closed {}", self.id));
+    }
+
+    pub fn device_info(&self) -> Result<String> {
+        let pairs = self.with_dev(|d| d.device_info())?;
+        let mut s = String::new();
+        for (k, v) in pairs {
+            s.push_str(&k);
+            s.push('=');
+            s.push_str(&v.replace('\n', " "));
+            s.push('\n');
+        }
+        Ok(s)
+    }
+
+    // ---- geometry ------------------------------------------------------------------
+
+    pub fn detector_size(&self) -> Result<(i64, i64)> {
+        self.with_dev(|d| d.detector_size())
+    }
+
+    pub fn roi_limits(&self) -> Result<RoiLimits> {
+        self.with_dev(|d| d.roi_limits())
+    }
+
+    pub fn roi(&self) -> Result<Roi> {
+        self.with_dev(|d| d.roi())
+    }
+
+    /// Check the request against the sensor, apply it (rounded by the camera) and clear the
+    /// acquisition when set up with another frame size.
+    pub fn set_roi(&self, r: Roi) -> Result<Roi> {
+        let (mut c,) = self.ctl()?;
+        self.check_geometry_change(&c, "the ROI")?;
+        let dev = c.dev.as_deref_mut().unwrap();
+        let (w, h) = dev.detector_size()?;
+        if r.hbin < 1 || r.vbin < 1 {
+            bail!(INVALID_ARGUMENT, "binning {}x{} invalid: must be >= 1", r.hbin, r.vbin);
+        }
+        if r.hstart < 0 || r.hend > w || r.hstart >= r.hend {
+            bail!(INVALID_ARGUMENT, "horizontal ROI [{}, {}) outside the sensor [0, {}) or empty", r.hstart, r.hend, w);
+        }
+        if r.vstart < 0 || r.vend > h || r.vstart >= r.vend {
+            bail!(INVALID_ARGUMENT, "vertical ROI [{}, {}) outside the sensor [0, {}) or empty", r.vstart, r.vend, h);
+        }
+        let applied = dev.set_roi(r)?;
+        self.after_settings_change(&mut c)?;
+        Ok(applied)
+    }
+
+    fn check_geometry_change(&self, _c: &Control, what: &str) -> Result<()> {
+        match self.state() {
+            AcqState::Running => bail!(WRONG_STATE, "cannot change {what} while acquiring; stop first"),
+            AcqState::Fault => Err(self.fault_error()),
+            _ => Ok(()),
+        }
+    }
+
+    /// After a setting changed: a set-up ring whose frame size no longer matches is cleared.
+    fn after_settings_change(&self, c: &mut Control) -> Result<()> {
+        if self.state() != AcqState::SetUp {
+            return Ok(());
+        }
+        let fmt = c.dev.as_deref_mut().unwrap().frame_format()?;
+        let same = self.shared.st.lock().ring.as_ref().map(|r| r.format == fmt).unwrap_or(false);
+        if !same {
+            self.clear_locked(c)?;
+        }
+        Ok(())
+    }
+
+    pub fn frame_format(&self) -> Result<FrameFormat> {
+        self.with_dev(|d| d.frame_format())
+    }
+
+    /// `(rows, cols)` of frames as read with the current indexing.
+    pub fn data_dimensions(&self) -> Result<(i64, i64)> {
+        let (mut c,) = self.ctl()?;
+        let idx = c.indexing;
+        let f = c.dev.as_deref_mut().unwrap().frame_format()?;
+        Ok(image::dimensions(f.width, f.height, idx))
+    }
+
+    pub fn set_indexing(&self, i: Indexing) -> Result<()> {
+        let (mut c,) = self.ctl()?;
+        c.indexing = i;
+        Ok(())
+    }
+
+    pub fn indexing(&self) -> Result<Indexing> {
+        Ok(self.ctl()?.0.indexing)
+    }
+
+    // ---- timing and trigger ----------------------------------------------------------
+
+    pub fn set_exposure(&self, s: f64) -> Result<f64> {
+        if !s.is_finite() {
+            bail!(INVALID_ARGUMENT, "exposure {s} is not a finite number of seconds");
+        }
+        self.with_dev(|d| d.set_exposure(s))
+    }
+    pub fn exposure(&self) -> Result<f64> {
+        self.with_dev(|d| d.exposure())
+    }
+    pub fn set_frame_period(&self, s: f64) -> Result<f64> {
+        if !s.is_finite() || s < 0.0 {
+            bail!(INVALID_ARGUMENT, "frame period {s} invalid: must be a finite number of seconds >= 0");
+        }
+        self.with_dev(|d| d.set_frame_period(s))
+    }
+    pub fn frame_timings(&self) -> Result<(f64, f64)> {
+        self.with_dev(|d| d.frame_timings())
+    }
+    pub fn set_trigger_mode(&self, m: TriggerMode) -> Result<()> {
+        self.with_dev(|d| d.set_trigger_mode(m))
+    }
+    pub fn trigger_mode(&self) -> Result<TriggerMode> {
+        self.with_dev(|d| d.trigger_mode())
+    }
+    pub fn send_software_trigger(&self) -> Result<()> {
+        if self.state() != AcqState::Running && self.state() != AcqState::Fault {
+            bail!(WRONG_STATE, "software trigger needs a running acquisition (state {})", self.state().name());
+        }
+        self.with_dev(|d| d.send_software_trigger())
+    }
+
+    // ---- acquisition ----------------------------------------------------------------
+
+    /// Allocate the ring for `nframes` frames of the current format. Allowed when OPEN or
+    /// SET_UP (an existing ring of the same size and format is kept).
+    pub fn setup(&self, nframes: usize) -> Result<()> {
+        let (mut c,) = self.ctl()?;
+        self.setup_locked(&mut c, nframes)
+    }
+
+    fn setup_locked(&self, c: &mut Control, nframes: usize) -> Result<()> {
+        match self.state() {
+            AcqState::Running => bail!(WRONG_STATE, "cannot set up while acquiring; stop first"),
+            AcqState::Fault => return Err(self.fault_error()),
+            _ => {}
+        }
+        if nframes == 0 {
+            bail!(INVALID_ARGUMENT, "nframes must be >= 1");
+        }
+        let dev = c.dev.as_deref_mut().unwrap();
+        let fmt = dev.frame_format()?;
+        {
+            let st = self.shared.st.lock();
+            if let Some(r) = &st.ring {
+                if r.is_pinned() {
+                    bail!(BUSY, "a chunk is locked; unlock it before setting up again");
+                }
+                if r.nslots == nframes && r.format == fmt && self.state() == AcqState::SetUp {
+                    return Ok(());
+                }
+            }
+        }
+        if self.state() == AcqState::SetUp {
+            self.clear_locked(c)?;
+        }
+        let dev = c.dev.as_deref_mut().unwrap();
+        // Allocate before touching the device, so a failure leaves it as it was.
+        let ring = Ring::new(nframes, fmt)?;
+        dev.setup(nframes)?;
+        self.shared.st.lock().ring = Some(ring);
+        self.set_state(AcqState::SetUp);
+        Ok(())
+    }
+
+    /// Release the ring (frames in it are gone). SET_UP -> OPEN; OPEN: no-op is refused.
+    pub fn clear(&self) -> Result<()> {
+        let (mut c,) = self.ctl()?;
+        match self.state() {
+            AcqState::SetUp => self.clear_locked(&mut c),
+            AcqState::Open => bail!(WRONG_STATE, "no acquisition is set up"),
+            AcqState::Running => bail!(WRONG_STATE, "cannot clear while acquiring; stop first"),
+            AcqState::Fault => Err(self.fault_error()),
+        }
+    }
+
+    fn clear_locked(&self, c: &mut Control) -> Result<()> {
+        {
+            let st = self.shared.st.lock();
+            if st.ring.as_ref().map(|r| r.is_pinned()).unwrap_or(false) {
+                bail!(BUSY, "a chunk is locked; unlock it before clearing");
+            }
+        }
+        c.dev.as_deref_mut().unwrap().clear()?;
+        self.shared.st.lock().ring = None;
+        self.set_state(AcqState::Open);
+        Ok(())
+    }
+
+    /// Start acquiring (setting up a default ring first when OPEN). Frames of a previous run
+    /// are discarded.
+    pub fn start(&self) -> Result<()> {
+        let (mut c,) = self.ctl()?;
+        match self.state() {
+            AcqState::Running => bail!(WRONG_STATE, "already acquiring"),
+            AcqState::Fault => return Err(self.fault_error()),
+            AcqState::Open => self.setup_locked(&mut c, DEFAULT_BUFFER_FRAMES)?,
+            AcqState::SetUp => {}
+        }
+        {
+            let mut st = self.shared.st.lock();
+            let ring = st.ring.as_mut().unwrap();
+            if ring.is_pinned() {
+                bail!(BUSY, "a chunk is locked; unlock it before starting");
+            }
+            ring.reset();
+            st.fault = None;
+        }
+        let dev = c.dev.as_deref_mut().unwrap();
+        // The frame format must still match the ring (attributes may have changed it).
+        let fmt = dev.frame_format()?;
+        if self.shared.st.lock().ring.as_ref().unwrap().format != fmt {
+            let n = self.shared.st.lock().ring.as_ref().unwrap().nslots;
+            self.clear_locked(&mut c)?;
+            self.setup_locked(&mut c, n)?;
+        }
+        let stream = c.dev.as_deref_mut().unwrap().start()?;
+        self.shared.stop.store(false, Ordering::Release);
+        self.set_state(AcqState::Running);
+        let shared = self.shared.clone();
+        let name = format!("labcam-acq-{}", self.id);
+        let spawned = std::thread::Builder::new().name(name).spawn(move || acquisition_loop(shared, stream));
+        match spawned {
+            Ok(t) => c.thread = Some(t),
+            Err(e) => {
+                let _ = c.dev.as_deref_mut().unwrap().stop();
+                self.set_state(AcqState::SetUp);
+                bail!(INTERNAL, "cannot spawn the acquisition thread: {e}");
+            }
+        }
+        crate::log::info(&format!("{}: acquisition started", self.id));
+        Ok(())
+    }
+
+    /// Stop acquiring; frames stay readable. Pending waits return ABORTED. In FAULT, ends the
+    /// acquisition thread and keeps FAULT.
+    pub fn stop(&self) -> Result<()> {
+        let (mut c,) = self.ctl()?;
+        match self.state() {
+            AcqState::Running => {
+                self.stop_thread(&mut c);
+                self.set_state(AcqState::SetUp);
+                c.dev.as_deref_mut().unwrap().stop()?;
+                crate::log::info(&format!("{}: acquisition stopped", self.id));
+                Ok(())
+            }
+            AcqState::Fault => {
+                self.stop_thread(&mut c);
+                let _ = c.dev.as_deref_mut().unwrap().stop();
+                Ok(())
+            }
+            s => bail!(WRONG_STATE, "not acquiring (state {})", s.name()),
+        }
+    }
+
+    fn stop_thread(&self, c: &mut Control) {
+        self.shared.stop.store(true, Ordering::Release);
+        {
+            let mut st = self.shared.st.lock();
+            st.cancel_gen += 1;
+        }
+        self.shared.cv.notify_all();
+        if let Some(t) = c.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Wait until at least `n` unread frames exist. `timeout` None waits for ever.
+    pub fn wait(&self, n: usize, timeout: Option<Duration>) -> Result<()> {
+        if n == 0 {
+            bail!(INVALID_ARGUMENT, "nframes must be >= 1");
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut st = self.shared.st.lock();
+        let gen = st.cancel_gen;
+        loop {
+            let Some(ring) = st.ring.as_ref() else {
+                if self.state() == AcqState::Fault {
+                    return Err(st.fault.clone().unwrap_or_else(|| err!(DISCONNECTED, "camera disconnected")));
+                }
+                bail!(WRONG_STATE, "no acquisition is set up");
+            };
+            if n > ring.nslots {
+                bail!(INVALID_ARGUMENT, "cannot wait for {n} frames: the ring holds {}", ring.nslots);
+            }
+            if ring.unread() >= n {
+                return Ok(());
+            }
+            if st.cancel_gen != gen {
+                bail!(ABORTED, "wait aborted by stop, close or cancel_wait ({} of {n} frames unread)", ring.unread());
+            }
+            match self.state() {
+                AcqState::Running => {}
+                AcqState::Fault => {
+                    return Err(st.fault.clone().unwrap_or_else(|| err!(DISCONNECTED, "camera disconnected")));
+                }
+                s => bail!(WRONG_STATE, "acquisition not running (state {}) and only {} of {n} frames unread", s.name(), ring.unread()),
+            }
+            match deadline {
+                Some(d) => {
+                    if self.shared.cv.wait_until(&mut st, d).timed_out() {
+                        let u = st.ring.as_ref().map(|r| r.unread()).unwrap_or(0);
+                        if u >= n {
+                            return Ok(());
+                        }
+                        bail!(TIMEOUT, "{u} of {n} frames unread after {:.3} s", timeout.unwrap().as_secs_f64());
+                    }
+                }
+                None => self.shared.cv.wait(&mut st),
+            }
+        }
+    }
+
+    /// Make pending and concurrent waits return ABORTED.
+    pub fn cancel_wait(&self) {
+        self.shared.st.lock().cancel_gen += 1;
+        self.shared.cv.notify_all();
+    }
+
+    pub fn frames_status(&self) -> Result<FramesStatus> {
+        let st = self.shared.st.lock();
+        Ok(st.ring.as_ref().map(|r| r.status()).unwrap_or_default())
+    }
+
+    // ---- reading ------------------------------------------------------------------
+
+    /// Copy up to `max_frames` oldest unread frames into `dst` (frame after frame, each in the
+    /// current indexing) and their infos into `infos` (if given, at least `max_frames` long).
+    /// Returns the number copied (0 when none is unread). `peek` leaves them unread.
+    pub fn read_chunk(&self, dst: &mut [u8], max_frames: usize, peek: bool, mut infos: Option<&mut [FrameInfo]>) -> Result<usize> {
+        let (c,) = self.ctl()?;
+        let t = Transform::new(c.native, c.indexing);
+        let mut st = self.shared.st.lock();
+        let Some(ring) = st.ring.as_mut() else { bail!(WRONG_STATE, "no acquisition is set up") };
+        if ring.is_pinned() && !peek {
+            bail!(BUSY, "a chunk is locked; unlock it before reading (or read with PEEK)");
+        }
+        if ring.unread() == 0 || max_frames == 0 {
+            return Ok(0);
+        }
+        let fb = ring.frame_bytes();
+        if dst.len() < fb {
+            bail!(BUFFER_TOO_SMALL, "destination has {} bytes; one frame needs {fb}", dst.len());
+        }
+        let (first, k) = ring.pin_oldest(max_frames.min(dst.len() / fb), false);
+        let n = ring.nslots;
+        let fmt = ring.format;
+        if let Some(infos) = infos.as_deref_mut() {
+            for i in 0..k {
+                infos[i] = *ring.info((first + i) % n);
+            }
+        }
+        let ptrs = (ring.slot_ptr(first), ring.slot_ptr(0));
+        drop(st);
+        // Copy outside the lock; the pinned slots cannot be overwritten.
+        let first_run = k.min(n - first);
+        // SAFETY: the pinned slots [first, first+first_run) and [0, k-first_run) are inside the
+        // ring, stay allocated (clear/close need the camera lock we hold) and are not written.
+        unsafe {
+            let a = std::slice::from_raw_parts(ptrs.0, first_run * fb);
+            let b = std::slice::from_raw_parts(ptrs.1, (k - first_run) * fb);
+            copy_frames(a, &mut dst[..first_run * fb], fb, &fmt, t);
+            copy_frames(b, &mut dst[first_run * fb..k * fb], fb, &fmt, t);
+        }
+        self.shared.st.lock().ring.as_mut().unwrap().unpin(k, !peek);
+        Ok(k)
+    }
+
+    /// Copy the newest unread frame into `dst`; it and every older unread frame become read.
+    /// `NOT_FOUND` when no unread frame exists.
+    pub fn read_newest(&self, dst: &mut [u8]) -> Result<FrameInfo> {
+        let (c,) = self.ctl()?;
+        let t = Transform::new(c.native, c.indexing);
+        let mut st = self.shared.st.lock();
+        let Some(ring) = st.ring.as_mut() else { bail!(WRONG_STATE, "no acquisition is set up") };
+        if ring.is_pinned() {
+            bail!(BUSY, "a chunk is locked; unlock it before reading");
+        }
+        let fb = ring.frame_bytes();
+        if dst.len() < fb {
+            bail!(BUFFER_TOO_SMALL, "destination has {} bytes; one frame needs {fb}", dst.len());
+        }
+        let Some((slot, k)) = ring.pin_newest() else {
+            bail!(NOT_FOUND, "no unread frame ({} acquired so far)", ring.status().acquired);
+        };
+        let info = *ring.info(slot);
+        let fmt = ring.format;
+        let p = ring.slot_ptr(slot);
+        drop(st);
+        // SAFETY: as in read_chunk.
+        unsafe { copy_frames(std::slice::from_raw_parts(p, fb), &mut dst[..fb], fb, &fmt, t) };
+        self.shared.st.lock().ring.as_mut().unwrap().unpin(k, true);
+        Ok(info)
+    }
+
+    /// Pin up to `max_frames` contiguous unread frames and return where they are. A chunk of
+    /// 0 frames (id 0) is returned when none is unread.
+    pub fn lock_chunk(&self, max_frames: usize) -> Result<Chunk> {
+        let (c,) = self.ctl()?;
+        let mut st = self.shared.st.lock();
+        let Some(ring) = st.ring.as_mut() else { bail!(WRONG_STATE, "no acquisition is set up") };
+        if ring.is_pinned() {
+            bail!(BUSY, "a chunk is already locked; unlock it first");
+        }
+        let (first, k) = ring.pin_oldest(max_frames, true);
+        let fmt = ring.format;
+        let (rows, cols) = image::dimensions(fmt.width, fmt.height, c.native);
+        let mut chunk = Chunk {
+            data: ring.slot_ptr(first) as u64,
+            infos: ring.infos_ptr(first) as u64,
+            chunk_id: 0,
+            n_frames: k as i64,
+            frame_bytes: fmt.frame_bytes,
+            first_index: if k > 0 { ring.info(first).index } else { ring.status().acquired },
+            rows,
+            cols,
+            indexing: c.native as i64,
+        };
+        if k > 0 {
+            chunk.chunk_id = ring.lock_chunk(k);
+        } else {
+            ring.unpin(0, false);
+        }
+        Ok(chunk)
+    }
+
+    /// Release a locked chunk; its frames become read. Chunk id 0 (an empty chunk) is a no-op.
+    pub fn unlock_chunk(&self, id: u64) -> Result<()> {
+        let _c = self.ctl()?;
+        if id == 0 {
+            return Ok(());
+        }
+        let mut st = self.shared.st.lock();
+        let Some(ring) = st.ring.as_mut() else { bail!(INVALID_ARGUMENT, "chunk {id} is not locked (no acquisition is set up)") };
+        ring.unlock_chunk(id)
+    }
+
+    /// Acquire `n` frames into `dst` and stop: sets up when needed, starts, reads frames as
+    /// they arrive, stops. Not allowed while running.
+    pub fn grab(&self, n: usize, dst: &mut [u8], timeout: Option<Duration>, mut infos: Option<&mut [FrameInfo]>) -> Result<usize> {
+        if n == 0 {
+            bail!(INVALID_ARGUMENT, "nframes must be >= 1");
+        }
+        {
+            let (mut c,) = self.ctl()?;
+            let fmt = match self.state() {
+                AcqState::Running => bail!(WRONG_STATE, "cannot grab while acquiring; stop first"),
+                AcqState::Fault => return Err(self.fault_error()),
+                _ => c.dev.as_deref_mut().unwrap().frame_format()?,
+            };
+            let fb = fmt.frame_bytes as usize;
+            let need = fb.checked_mul(n).unwrap_or(usize::MAX);
+            if dst.len() < need {
+                bail!(BUFFER_TOO_SMALL, "destination has {} bytes; {n} frames need {need}", dst.len());
+            }
+            if self.state() == AcqState::Open {
+                let cap = ((256usize << 20) / fb.max(1)).max(2);
+                self.setup_locked(&mut c, n.clamp(2, cap.max(2)))?;
+            }
+        }
+        self.start()?;
+        let result = (|| {
+            let mut got = 0;
+            let fb = self.frame_format()?.frame_bytes as usize;
+            while got < n {
+                self.wait(1, timeout)?;
+                let inf = infos.as_deref_mut().map(|i| &mut i[got..n]);
+                got += self.read_chunk(&mut dst[got * fb..n * fb], n - got, false, inf)?;
+            }
+            Ok(got)
+        })();
+        let stopped = if self.state() == AcqState::Running { self.stop() } else { Ok(()) };
+        let got = result?;
+        stopped?;
+        Ok(got)
+    }
+
+    // ---- attributes ----------------------------------------------------------------
+
+    pub fn attr_count(&self) -> Result<usize> {
+        let (mut c,) = self.ctl()?;
+        let names = c.dev.as_deref_mut().unwrap().attr_names()?;
+        c.attr_names = names;
+        Ok(c.attr_names.len())
+    }
+
+    pub fn attr_name(&self, index: usize) -> Result<String> {
+        let (c,) = self.ctl()?;
+        c.attr_names.get(index).cloned().ok_or_else(|| {
+            err!(INVALID_ARGUMENT, "attribute index {index} out of range (the camera has {})", c.attr_names.len())
+        })
+    }
+
+    pub fn attr_info(&self, name: &str) -> Result<AttrInfo> {
+        self.with_dev(|d| d.attr_info(name))
+    }
+
+    pub fn attr_enum_entries(&self, name: &str) -> Result<Vec<EnumEntry>> {
+        self.with_dev(|d| {
+            let info = d.attr_info(name)?;
+            if info.kind() != AttrKind::Enum {
+                bail!(ATTR_TYPE, "attribute '{name}' is a {}, not an ENUM", info.kind().name());
+            }
+            d.attr_enum_entries(name)
+        })
+    }
+
+    /// Read an attribute, checking it has the expected kind (enum reads as INT give the
+    /// entry's index, as STRING its name).
+    pub fn get_attr(&self, name: &str, want: AttrKind) -> Result<AttrValue> {
+        self.with_dev(|d| {
+            let info = d.attr_info(name)?;
+            let kind = info.kind();
+            let enum_ok = kind == AttrKind::Enum && matches!(want, AttrKind::Int | AttrKind::String);
+            if kind != want && !enum_ok {
+                bail!(ATTR_TYPE, "attribute '{name}' is a {}, not a {}", kind.name(), want.name());
+            }
+            if info.implemented == 0 {
+                bail!(NOT_SUPPORTED, "attribute '{name}' is not implemented by this camera");
+            }
+            if info.readable == 0 {
+                bail!(NOT_SUPPORTED, "attribute '{name}' is not readable now");
+            }
+            let v = d.get_attr(name)?;
+            match (want, v) {
+                (AttrKind::Int, AttrValue::Enum(s)) => {
+                    let entries = d.attr_enum_entries(name)?;
+                    let i = entries.iter().position(|e| e.name == s).ok_or_else(|| {
+                        err!(INTERNAL, "enum attribute '{name}' has value '{s}' which is not among its entries")
+                    })?;
+                    Ok(AttrValue::Int(i as i64))
+                }
+                (AttrKind::String, AttrValue::Enum(s)) => Ok(AttrValue::String(s)),
+                (_, v) => Ok(v),
+            }
+        })
+    }
+
+    /// Write an attribute of the expected kind (INT on an enum selects an entry by index,
+    /// STRING by name). A set-up acquisition whose frame size changes is cleared.
+    pub fn set_attr(&self, name: &str, value: AttrValue) -> Result<()> {
+        let (mut c,) = self.ctl()?;
+        if self.state() == AcqState::Fault {
+            return Err(self.fault_error());
+        }
+        let d = c.dev.as_deref_mut().unwrap();
+        let info = d.attr_info(name)?;
+        let kind = info.kind();
+        let value = match (kind, value) {
+            (AttrKind::Int, v @ AttrValue::Int(_))
+            | (AttrKind::Float, v @ AttrValue::Float(_))
+            | (AttrKind::Bool, v @ AttrValue::Bool(_))
+            | (AttrKind::String, v @ AttrValue::String(_)) => v,
+            (AttrKind::Enum, AttrValue::String(s)) => {
+                let entries = d.attr_enum_entries(name)?;
+                match entries.iter().find(|e| e.name == s) {
+                    None => bail!(NOT_FOUND, "'{s}' is not a value of enum attribute '{name}' (values: {})", entries.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")),
+                    Some(e) if !e.available => bail!(NOT_SUPPORTED, "value '{s}' of '{name}' is not available now"),
+                    Some(_) => AttrValue::Enum(s),
+                }
+            }
+            (AttrKind::Enum, AttrValue::Int(i)) => {
+                let entries = d.attr_enum_entries(name)?;
+                match usize::try_from(i).ok().and_then(|i| entries.get(i)) {
+                    None => bail!(INVALID_ARGUMENT, "enum index {i} out of range for '{name}' ({} values)", entries.len()),
+                    Some(e) if !e.available => bail!(NOT_SUPPORTED, "value '{}' of '{name}' is not available now", e.name),
+                    Some(e) => AttrValue::Enum(e.name.clone()),
+                }
+            }
+            (k, v) => {
+                let got = match v {
+                    AttrValue::Int(_) => "INT",
+                    AttrValue::Float(_) => "FLOAT",
+                    AttrValue::Bool(_) => "BOOL",
+                    AttrValue::Enum(_) => "ENUM",
+                    AttrValue::String(_) => "STRING",
+                };
+                bail!(ATTR_TYPE, "attribute '{name}' is a {}, not a {got}", k.name());
+            }
+        };
+        if info.implemented == 0 {
+            bail!(NOT_SUPPORTED, "attribute '{name}' is not implemented by this camera");
+        }
+        if let AttrValue::Float(f) = value {
+            if !f.is_finite() {
+                bail!(INVALID_ARGUMENT, "value {f} for '{name}' is not finite");
+            }
+        }
+        d.set_attr(name, value)?;
+        self.after_settings_change(&mut c)
+    }
+
+    pub fn attr_command(&self, name: &str) -> Result<()> {
+        self.with_dev(|d| {
+            let info = d.attr_info(name)?;
+            if info.kind() != AttrKind::Command {
+                bail!(ATTR_TYPE, "attribute '{name}' is a {}, not a COMMAND", info.kind().name());
+            }
+            d.attr_command(name)
+        })
+    }
+}
+
+impl Drop for Camera {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Copy whole frames from `src` to `dst` applying the indexing transform.
+fn copy_frames(src: &[u8], dst: &mut [u8], fb: usize, fmt: &FrameFormat, t: Transform) {
+    if t.is_identity() {
+        dst.copy_from_slice(src);
+        return;
+    }
+    let (w, h, bpp) = (fmt.width as usize, fmt.height as usize, fmt.bytes_per_pixel as usize);
+    for (s, d) in src.chunks_exact(fb).zip(dst.chunks_exact_mut(fb)) {
+        image::copy_frame(s, d, w, h, bpp, t);
+    }
+}
+
+/// The acquisition thread: moves frames from the backend stream into the ring.
+fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
+    loop {
+        if shared.stop.load(Ordering::Acquire) {
+            return;
+        }
+        let (target, ptr, fb) = {
+            let st = shared.st.lock();
+            let Some(ring) = st.ring.as_ref() else { return };
+            let t = ring.reserve();
+            (t, ring.target_ptr(t), ring.frame_bytes())
+        };
+        // SAFETY: the target is a free slot or the scratch buffer; only this thread writes
+        // it, and the ring outlives the thread (stop joins it before clear/close).
+        let dst = unsafe { std::slice::from_raw_parts_mut(ptr, fb) };
+        let r = catch_unwind(AssertUnwindSafe(|| stream.next_frame(dst, POLL)));
+        let fault = match r {
+            Ok(Ok(None)) => continue,
+            Ok(Ok(Some(meta))) => {
+                let info = FrameInfo {
+                    index: 0,
+                    framestamp: meta.framestamp,
+                    timestamp_ticks: meta.timestamp_ticks,
+                    timestamp_hz: meta.timestamp_hz,
+                    host_time_ns: now_ns(),
+                    flags: meta.flags,
+                };
+                let mut st = shared.st.lock();
+                if let Some(ring) = st.ring.as_mut() {
+                    ring.publish(target, info, meta.lost_before);
+                }
+                drop(st);
+                shared.cv.notify_all();
+                continue;
+            }
+            Ok(Err(e)) => e,
+            Err(p) => Error::new(Status::INTERNAL, format!("the backend panicked while acquiring: {}", panic_message(p.as_ref()))),
+        };
+        crate::log::error(&format!("acquisition fault: {fault}"));
+        let mut st = shared.st.lock();
+        st.fault = Some(fault);
+        shared.state.store(AcqState::Fault as i32, Ordering::Release);
+        drop(st);
+        shared.cv.notify_all();
+        return;
+    }
+}

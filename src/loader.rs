@@ -1,0 +1,91 @@
+//! Run-time loading of vendor SDK libraries.
+//!
+//! Search order (DESIGN.md): the path set with `labcam_set_backend_library`, the environment
+//! variable `LABCAM_<BACKEND>_LIB`, the vendor's default install locations, then the system
+//! loader's search by bare file name. A failure gives `LIBRARY_LOAD` naming every path tried
+//! and why each failed.
+
+use crate::error::{Error, Result, Status};
+use libloading::Library;
+use std::path::PathBuf;
+
+/// Where to look for one vendor library.
+pub struct LibrarySpec<'a> {
+    /// Backend name, for messages and the environment variable (`aravis` -> `LABCAM_ARAVIS_LIB`).
+    pub backend: &'a str,
+    /// Absolute paths of the vendor's default install locations, tried in order.
+    pub default_paths: &'a [&'a str],
+    /// Bare file names handed to the system loader (`libaravis-0.8.so.0`).
+    pub system_names: &'a [&'a str],
+}
+
+/// The environment variable naming a backend's library: `LABCAM_ANDOR_SDK3_LIB`.
+pub fn env_var_name(backend: &str) -> String {
+    format!("LABCAM_{}_LIB", backend.to_ascii_uppercase())
+}
+
+/// Load the first library that opens. `explicit` is the path set by the user, if any.
+pub fn load(spec: &LibrarySpec<'_>, explicit: Option<&PathBuf>) -> Result<(Library, String)> {
+    let mut candidates: Vec<(String, &str)> = Vec::new();
+    if let Some(p) = explicit {
+        candidates.push((p.display().to_string(), "set by labcam_set_backend_library"));
+    }
+    let var = env_var_name(spec.backend);
+    if let Some(p) = std::env::var_os(&var) {
+        if !p.is_empty() {
+            candidates.push((PathBuf::from(p).display().to_string(), "environment"));
+        }
+    }
+    for p in spec.default_paths {
+        candidates.push((p.to_string(), "default location"));
+    }
+    for n in spec.system_names {
+        candidates.push((n.to_string(), "system search"));
+    }
+    let mut tried = Vec::new();
+    for (path, origin) in &candidates {
+        // SAFETY: loading a vendor library runs its initialisers; that is the contract of
+        // using the vendor SDK at all.
+        match unsafe { Library::new(path) } {
+            Ok(lib) => return Ok((lib, path.clone())),
+            Err(e) => tried.push(format!("{path} ({origin}): {e}")),
+        }
+    }
+    Err(Error::new(
+        Status::LIBRARY_LOAD,
+        format!(
+            "cannot load the {} vendor library; set {} or call labcam_set_backend_library. Tried: {}",
+            spec.backend,
+            var,
+            tried.join("; ")
+        ),
+    ))
+}
+
+/// Look up a required symbol; `LIBRARY_LOAD` naming the symbol and the file when missing.
+///
+/// # Safety
+/// `T` must be the symbol's true C function pointer type.
+pub unsafe fn symbol<T: Copy>(lib: &Library, path: &str, name: &str) -> Result<T> {
+    let mut cname = Vec::with_capacity(name.len() + 1);
+    cname.extend_from_slice(name.as_bytes());
+    cname.push(0);
+    match lib.get::<T>(&cname) {
+        Ok(s) => Ok(*s),
+        Err(e) => Err(Error::new(
+            Status::LIBRARY_LOAD,
+            format!("symbol '{name}' missing from {path}: {e}"),
+        )),
+    }
+}
+
+/// Look up an optional symbol (`None` when absent).
+///
+/// # Safety
+/// As [`symbol`].
+pub unsafe fn optional_symbol<T: Copy>(lib: &Library, name: &str) -> Option<T> {
+    let mut cname = Vec::with_capacity(name.len() + 1);
+    cname.extend_from_slice(name.as_bytes());
+    cname.push(0);
+    lib.get::<T>(&cname).ok().map(|s| *s)
+}

@@ -1,0 +1,273 @@
+//! The frame ring: one contiguous allocation of `nframes` slots, made at setup and never
+//! per frame, with exact accounting.
+//!
+//! Unread frames form a FIFO of consecutive slots starting at `read_pos` (wrapping at the
+//! end of the ring). The acquisition thread writes the next frame into the slot after the
+//! newest unread one, outside the lock; readers copy pinned slots outside the lock too.
+//! When the ring is full, the new frame goes into a scratch buffer and, when it is complete,
+//! replaces the oldest unread frame (counted in `lost_overwritten`), unless that frame is
+//! pinned (a locked chunk or a read in progress): then the new frame is dropped and counted
+//! in `lost_overwritten`. So `acquired == read + unread + lost_overwritten` always holds.
+
+use crate::error::{Error, Result, Status};
+use crate::model::{FrameFormat, FrameInfo, FramesStatus};
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::ptr::NonNull;
+
+const PAGE: usize = 4096;
+
+/// A page-aligned, zero-initialised, pre-faulted byte buffer.
+pub struct RingMem {
+    ptr: NonNull<u8>,
+    layout: Layout,
+}
+
+// SAFETY: RingMem is a plain heap allocation; access is coordinated by the ring's lock.
+unsafe impl Send for RingMem {}
+unsafe impl Sync for RingMem {}
+
+impl RingMem {
+    pub fn new(bytes: usize) -> Result<Self> {
+        let size = bytes.max(1).div_ceil(PAGE) * PAGE;
+        let layout = Layout::from_size_align(size, PAGE)
+            .map_err(|_| Error::new(Status::NO_MEMORY, format!("a ring of {bytes} bytes is too large")))?;
+        // SAFETY: layout has non-zero size.
+        let ptr = unsafe { alloc_zeroed(layout) };
+        let ptr = NonNull::new(ptr).ok_or_else(|| {
+            Error::new(Status::NO_MEMORY, format!("cannot allocate a frame ring of {bytes} bytes ({:.1} MiB)", bytes as f64 / 1048576.0))
+        })?;
+        // Fault every page in now, so that the first frames do not pay for it.
+        for off in (0..size).step_by(PAGE) {
+            // SAFETY: off < size; volatile so the touch is not optimised away.
+            unsafe { std::ptr::write_volatile(ptr.as_ptr().add(off), 0) };
+        }
+        Ok(RingMem { ptr, layout })
+    }
+    pub fn len(&self) -> usize {
+        self.layout.size()
+    }
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+}
+
+impl Drop for RingMem {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { dealloc(self.ptr.as_ptr(), self.layout) }
+    }
+}
+
+/// Where the acquisition thread writes the next frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteTarget {
+    /// A free slot.
+    Slot(usize),
+    /// The ring is full: the scratch buffer.
+    Scratch,
+}
+
+/// Ring memory and counters. Lives inside the camera's shared mutex.
+pub struct Ring {
+    mem: RingMem,
+    scratch: RingMem,
+    infos: Vec<FrameInfo>,
+    pub nslots: usize,
+    pub format: FrameFormat,
+    frame_bytes: usize,
+    read_pos: usize,
+    unread: usize,
+    /// Frames from `read_pos` on that must not be overwritten.
+    pinned: usize,
+    next_index: i64,
+    read: i64,
+    lost_overwritten: i64,
+    lost_device: i64,
+    next_chunk_id: u64,
+    /// The chunk currently locked by `lock_chunk`: (id, frames).
+    locked: Option<(u64, usize)>,
+}
+
+impl Ring {
+    pub fn new(nslots: usize, format: FrameFormat) -> Result<Ring> {
+        let frame_bytes = format.frame_bytes as usize;
+        let total = nslots.checked_mul(frame_bytes).ok_or_else(|| {
+            Error::new(Status::NO_MEMORY, format!("{nslots} frames of {frame_bytes} bytes overflow the address space"))
+        })?;
+        let mut infos = Vec::new();
+        infos.try_reserve_exact(nslots).map_err(|_| Error::new(Status::NO_MEMORY, "cannot allocate frame infos"))?;
+        infos.resize(nslots, FrameInfo::default());
+        Ok(Ring {
+            mem: RingMem::new(total)?,
+            scratch: RingMem::new(frame_bytes)?,
+            infos,
+            nslots,
+            format,
+            frame_bytes,
+            read_pos: 0,
+            unread: 0,
+            pinned: 0,
+            next_index: 0,
+            read: 0,
+            lost_overwritten: 0,
+            lost_device: 0,
+            next_chunk_id: 1,
+            locked: None,
+        })
+    }
+
+    /// Forget every frame (at start). Keeps the memory.
+    pub fn reset(&mut self) {
+        self.read_pos = 0;
+        self.unread = 0;
+        self.pinned = 0;
+        self.next_index = 0;
+        self.read = 0;
+        self.lost_overwritten = 0;
+        self.lost_device = 0;
+        self.locked = None;
+    }
+
+    pub fn frame_bytes(&self) -> usize {
+        self.frame_bytes
+    }
+    pub fn unread(&self) -> usize {
+        self.unread
+    }
+    pub fn is_pinned(&self) -> bool {
+        self.pinned > 0 || self.locked.is_some()
+    }
+
+    pub fn status(&self) -> FramesStatus {
+        let acquired = self.next_index;
+        FramesStatus {
+            acquired,
+            read: self.read,
+            unread: self.unread as i64,
+            lost_overwritten: self.lost_overwritten,
+            lost_device: self.lost_device,
+            buffer_frames: self.nslots as i64,
+            first_unread_index: if self.unread > 0 { self.infos[self.read_pos].index } else { acquired },
+            last_index: acquired - 1,
+        }
+    }
+
+    /// Where the next frame goes.
+    pub fn reserve(&self) -> WriteTarget {
+        if self.unread < self.nslots {
+            WriteTarget::Slot((self.read_pos + self.unread) % self.nslots)
+        } else {
+            WriteTarget::Scratch
+        }
+    }
+
+    /// Pointer to a write target's `frame_bytes` bytes.
+    pub fn target_ptr(&self, t: WriteTarget) -> *mut u8 {
+        match t {
+            WriteTarget::Slot(s) => self.slot_ptr(s),
+            WriteTarget::Scratch => self.scratch.as_ptr(),
+        }
+    }
+
+    pub fn slot_ptr(&self, slot: usize) -> *mut u8 {
+        debug_assert!(slot < self.nslots);
+        // SAFETY: slot < nslots, so the offset is inside the allocation.
+        unsafe { self.mem.as_ptr().add(slot * self.frame_bytes) }
+    }
+
+    /// Record a frame written into `t`. Returns false when it had to be dropped (ring full of
+    /// pinned frames). For `Scratch`, the caller must then copy the scratch buffer into the
+    /// returned slot before releasing the lock... so this does the copy itself.
+    pub fn publish(&mut self, t: WriteTarget, mut info: FrameInfo, lost_before: u64) -> bool {
+        self.lost_device += lost_before as i64;
+        info.index = self.next_index;
+        self.next_index += 1;
+        let slot = match t {
+            WriteTarget::Slot(s) => s,
+            WriteTarget::Scratch => {
+                if self.unread < self.nslots {
+                    // A reader freed a slot while the frame was arriving.
+                    (self.read_pos + self.unread) % self.nslots
+                } else if self.pinned > 0 || self.locked.is_some() {
+                    self.lost_overwritten += 1;
+                    return false;
+                } else {
+                    // Overwrite the oldest unread frame.
+                    let s = self.read_pos;
+                    self.read_pos = (self.read_pos + 1) % self.nslots;
+                    self.unread -= 1;
+                    self.lost_overwritten += 1;
+                    s
+                }
+            }
+        };
+        if t == WriteTarget::Scratch {
+            // SAFETY: distinct allocations, both frame_bytes long; the slot is outside the
+            // unread range, so no reader touches it.
+            unsafe { std::ptr::copy_nonoverlapping(self.scratch.as_ptr(), self.slot_ptr(slot), self.frame_bytes) };
+        }
+        self.infos[slot] = info;
+        self.unread += 1;
+        true
+    }
+
+    /// Pin up to `max` oldest unread frames for copying; `contiguous` limits them to one run
+    /// of slots (no wrap). Returns (first slot, count).
+    pub fn pin_oldest(&mut self, max: usize, contiguous: bool) -> (usize, usize) {
+        let mut k = self.unread.min(max);
+        if contiguous {
+            k = k.min(self.nslots - self.read_pos);
+        }
+        self.pinned = self.pinned.max(k);
+        (self.read_pos, k)
+    }
+
+    /// Release a pin; when `consume`, the `k` oldest frames become read.
+    pub fn unpin(&mut self, k: usize, consume: bool) {
+        // A locked chunk keeps its own pin.
+        self.pinned = self.locked.map(|l| l.1).unwrap_or(0);
+        if consume {
+            self.read_pos = (self.read_pos + k) % self.nslots;
+            self.unread -= k;
+            self.read += k as i64;
+        }
+    }
+
+    pub fn info(&self, slot: usize) -> &FrameInfo {
+        &self.infos[slot]
+    }
+    pub fn infos_ptr(&self, slot: usize) -> *const FrameInfo {
+        &self.infos[slot] as *const FrameInfo
+    }
+
+    /// Pin the newest unread frame (and, through `unpin(k, true)`, every older one):
+    /// returns (its slot, number of unread frames up to and including it).
+    pub fn pin_newest(&mut self) -> Option<(usize, usize)> {
+        if self.unread == 0 {
+            return None;
+        }
+        self.pinned = self.pinned.max(self.unread);
+        Some(((self.read_pos + self.unread - 1) % self.nslots, self.unread))
+    }
+
+    /// Mark a chunk as locked.
+    pub fn lock_chunk(&mut self, k: usize) -> u64 {
+        let id = self.next_chunk_id;
+        self.next_chunk_id += 1;
+        self.locked = Some((id, k));
+        id
+    }
+
+    /// Unlock a chunk, marking its frames read.
+    pub fn unlock_chunk(&mut self, id: u64) -> Result<()> {
+        match self.locked {
+            Some((lid, k)) if lid == id => {
+                self.locked = None;
+                self.unpin(k, true);
+                Ok(())
+            }
+            Some((lid, _)) => Err(Error::new(Status::INVALID_ARGUMENT, format!("chunk {id} is not locked (the locked chunk is {lid})"))),
+            None => Err(Error::new(Status::INVALID_ARGUMENT, format!("chunk {id} is not locked (no chunk is locked)"))),
+        }
+    }
+}
