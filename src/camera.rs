@@ -12,7 +12,7 @@ use crate::model::*;
 use crate::ring::Ring;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -43,6 +43,8 @@ struct Shared {
     cv: Condvar,
     state: AtomicI32,
     stop: AtomicBool,
+    /// The acquisition thread ends after this many frames (grab); u64::MAX: no limit.
+    limit: AtomicU64,
 }
 
 pub struct Camera {
@@ -93,6 +95,7 @@ impl Camera {
                 cv: Condvar::new(),
                 state: AtomicI32::new(AcqState::Open as i32),
                 stop: AtomicBool::new(false),
+                limit: AtomicU64::new(u64::MAX),
             }),
             last_error: Mutex::new(String::new()),
         })
@@ -343,6 +346,12 @@ impl Camera {
     /// Start acquiring (setting up a default ring first when OPEN). Frames of a previous run
     /// are discarded.
     pub fn start(&self) -> Result<()> {
+        self.start_limited(u64::MAX)
+    }
+
+    /// Start, accepting at most `limit` frames (the device may produce more; they are
+    /// ignored, as if acquired after the acquisition).
+    fn start_limited(&self, limit: u64) -> Result<()> {
         let (mut c,) = self.ctl()?;
         match self.state() {
             AcqState::Running => bail!(WRONG_STATE, "already acquiring"),
@@ -369,6 +378,7 @@ impl Camera {
         }
         let stream = c.dev.as_deref_mut().unwrap().start()?;
         self.shared.stop.store(false, Ordering::Release);
+        self.shared.limit.store(limit, Ordering::Release);
         self.set_state(AcqState::Running);
         let shared = self.shared.clone();
         let name = format!("labcam-acq-{}", self.id);
@@ -607,11 +617,13 @@ impl Camera {
                 bail!(BUFFER_TOO_SMALL, "destination has {} bytes; {n} frames need {need}", dst.len());
             }
             if self.state() == AcqState::Open {
+                // Room for all n frames when they fit in 256 MiB; else frames are read while
+                // they arrive.
                 let cap = ((256usize << 20) / fb.max(1)).max(2);
-                self.setup_locked(&mut c, n.clamp(2, cap.max(2)))?;
+                self.setup_locked(&mut c, n.clamp(2, cap))?;
             }
         }
-        self.start()?;
+        self.start_limited(n as u64)?;
         let result = (|| {
             let mut got = 0;
             let fb = self.frame_format()?.frame_bytes as usize;
@@ -774,6 +786,7 @@ fn copy_frames(src: &[u8], dst: &mut [u8], fb: usize, fmt: &FrameFormat, t: Tran
 
 /// The acquisition thread: moves frames from the backend stream into the ring.
 fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
+    let limit = shared.limit.load(Ordering::Acquire);
     loop {
         if shared.stop.load(Ordering::Acquire) {
             return;
@@ -781,6 +794,9 @@ fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
         let (target, ptr, fb) = {
             let st = shared.st.lock();
             let Some(ring) = st.ring.as_ref() else { return };
+            if ring.status().acquired as u64 >= limit {
+                return;
+            }
             let t = ring.reserve();
             (t, ring.target_ptr(t), ring.frame_bytes())
         };
