@@ -36,6 +36,10 @@ struct RingState {
     fault: Option<Error>,
     /// Incremented by stop, close and cancel_wait: pending waits return ABORTED.
     cancel_gen: u64,
+    /// Waiters in `wait`, and the smallest frame count any of them waits for: the
+    /// acquisition thread wakes them only when that many frames are unread.
+    waiters: u32,
+    min_wait: usize,
 }
 
 struct Shared {
@@ -91,7 +95,7 @@ impl Camera {
             id: camera_id.to_string(),
             ctl: Mutex::new(Control { dev: Some(dev), indexing: native, native, attr_names, thread: None }),
             shared: Arc::new(Shared {
-                st: Mutex::new(RingState { ring: None, fault: None, cancel_gen: 0 }),
+                st: Mutex::new(RingState { ring: None, fault: None, cancel_gen: 0, waiters: 0, min_wait: usize::MAX }),
                 cv: Condvar::new(),
                 state: AtomicI32::new(AcqState::Open as i32),
                 stop: AtomicBool::new(false),
@@ -436,6 +440,17 @@ impl Camera {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut st = self.shared.st.lock();
         let gen = st.cancel_gen;
+        st.waiters += 1;
+        st.min_wait = st.min_wait.min(n);
+        let r = self.wait_locked(&mut st, n, gen, deadline, timeout);
+        st.waiters -= 1;
+        if st.waiters == 0 {
+            st.min_wait = usize::MAX;
+        }
+        r
+    }
+
+    fn wait_locked(&self, st: &mut MutexGuard<'_, RingState>, n: usize, gen: u64, deadline: Option<Instant>, timeout: Option<Duration>) -> Result<()> {
         loop {
             let Some(ring) = st.ring.as_ref() else {
                 if self.state() == AcqState::Fault {
@@ -461,7 +476,7 @@ impl Camera {
             }
             match deadline {
                 Some(d) => {
-                    if self.shared.cv.wait_until(&mut st, d).timed_out() {
+                    if self.shared.cv.wait_until(st, d).timed_out() {
                         let u = st.ring.as_ref().map(|r| r.unread()).unwrap_or(0);
                         if u >= n {
                             return Ok(());
@@ -469,7 +484,7 @@ impl Camera {
                         bail!(TIMEOUT, "{u} of {n} frames unread after {:.3} s", timeout.unwrap().as_secs_f64());
                     }
                 }
-                None => self.shared.cv.wait(&mut st),
+                None => self.shared.cv.wait(st),
             }
         }
     }
@@ -816,11 +831,15 @@ fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
                     flags: meta.flags,
                 };
                 let mut st = shared.st.lock();
+                let mut wake = false;
                 if let Some(ring) = st.ring.as_mut() {
                     ring.publish(target, info, meta.lost_before);
+                    wake = ring.unread() >= st.min_wait;
                 }
                 drop(st);
-                shared.cv.notify_all();
+                if wake {
+                    shared.cv.notify_all();
+                }
                 continue;
             }
             Ok(Err(e)) => e,

@@ -21,7 +21,8 @@
 //!   `FaultPanicAfter` (the acquisition panics after N frames, -1 off), `FaultSetupDelay`
 //!   (seconds added to setup).
 //! * `RealTimePacing` (default true): false produces frames as fast as possible, ignoring
-//!   the frame period (for benchmarks).
+//!   the frame period. `BenchmarkFrameRate` (Hz, 0 = off): frames exactly `1/rate` apart
+//!   whatever the exposure and readout, spin-paced (an ideal fast camera for benchmarks).
 //!
 //! Every `labcam_open("sim")` creates an independent simulated camera; `sim:N` for
 //! N = 0..=15 gives it serial `SIM-0000N`.
@@ -86,6 +87,7 @@ struct Settings {
     temperature_setpoint: f64,
     name: String,
     pacing: bool,
+    bench_rate: f64,
     disconnect_after: i64,
     drop_every: i64,
     panic_after: i64,
@@ -125,6 +127,7 @@ const ATTRS: &[(&str, AttrKind, bool)] = &[
     ("SerialNumber", AttrKind::String, false),
     ("DeviceUserName", AttrKind::String, true),
     ("RealTimePacing", AttrKind::Bool, true),
+    ("BenchmarkFrameRate", AttrKind::Float, true),
     ("TimestampReset", AttrKind::Command, true),
     ("ExternalTriggerPulse", AttrKind::Command, true),
     ("FaultDisconnectAfter", AttrKind::Int, true),
@@ -149,6 +152,7 @@ impl SimCamera {
                 temperature_setpoint: -20.0,
                 name: String::new(),
                 pacing: true,
+                bench_rate: 0.0,
                 disconnect_after: -1,
                 drop_every: 0,
                 panic_after: -1,
@@ -321,7 +325,7 @@ impl Device for SimCamera {
         };
         let mut info = AttrInfo::of(kind, writable);
         // Settings that shape the acquisition are read-only while it runs.
-        let acq_bound = matches!(name, "Exposure" | "FramePeriod" | "TriggerMode" | "PixelFormat" | "RealTimePacing");
+        let acq_bound = matches!(name, "Exposure" | "FramePeriod" | "TriggerMode" | "PixelFormat" | "RealTimePacing" | "BenchmarkFrameRate");
         if acq_bound && self.running {
             info.writable = 0;
         }
@@ -334,6 +338,7 @@ impl Device for SimCamera {
             "FaultDisconnectAfter" | "FaultPanicAfter" => (info.int_min, info.int_max) = (-1, i64::MAX),
             "FaultDropEvery" => (info.int_min, info.int_max) = (0, i64::MAX),
             "FaultSetupDelay" => (info.float_min, info.float_max) = (0.0, 60.0),
+            "BenchmarkFrameRate" => (info.float_min, info.float_max) = (0.0, 1e8),
             _ => {}
         }
         if let Some(e) = Self::enum_entries(name) {
@@ -366,6 +371,7 @@ impl Device for SimCamera {
             "SerialNumber" => AttrValue::String(self.serial()),
             "DeviceUserName" => AttrValue::String(s.name.clone()),
             "RealTimePacing" => AttrValue::Bool(s.pacing),
+            "BenchmarkFrameRate" => AttrValue::Float(s.bench_rate),
             "FaultDisconnectAfter" => AttrValue::Int(s.disconnect_after),
             "FaultDropEvery" => AttrValue::Int(s.drop_every),
             "FaultPanicAfter" => AttrValue::Int(s.panic_after),
@@ -427,6 +433,7 @@ impl Device for SimCamera {
                 self.s.name = v;
             }
             ("RealTimePacing", AttrValue::Bool(v)) => self.s.pacing = v,
+            ("BenchmarkFrameRate", AttrValue::Float(v)) => self.s.bench_rate = check_float(v)?,
             ("FaultDisconnectAfter", AttrValue::Int(v)) => self.s.disconnect_after = check_int(v)?,
             ("FaultDropEvery", AttrValue::Int(v)) => self.s.drop_every = check_int(v)?,
             ("FaultPanicAfter", AttrValue::Int(v)) => self.s.panic_after = check_int(v)?,
@@ -514,6 +521,25 @@ impl SimStream {
     fn wait_exposure(&mut self, timeout: Duration) -> bool {
         match self.s.trigger {
             TriggerMode::Int => {
+                if self.s.bench_rate > 0.0 {
+                    // An ideal fast camera: frames exactly 1/rate apart, spin-paced.
+                    let due = self.t0 + Duration::from_secs_f64((self.device_frames as f64 + 1.0) / self.s.bench_rate);
+                    let limit = Instant::now() + timeout;
+                    loop {
+                        let now = Instant::now();
+                        if now >= due {
+                            return true;
+                        }
+                        if now >= limit {
+                            return false;
+                        }
+                        if due - now > Duration::from_micros(200) {
+                            std::thread::sleep((due - now - Duration::from_micros(100)).min(timeout));
+                        } else {
+                            std::hint::spin_loop();
+                        }
+                    }
+                }
                 if !self.s.pacing {
                     return true;
                 }
