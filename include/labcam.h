@@ -17,7 +17,9 @@
  *  - Every function may be called from any thread; calls on one handle are serialised,
  *    except that labcam_wait never blocks stop, close, cancel_wait or status queries.
  *  - Structs have only 8-byte fields, so no padding differs between C, MATLAB and LabVIEW.
- *    Addresses inside structs are uint64_t.
+ *    Addresses inside structs are uint64_t. Structs are used by tag (`struct labcam_roi`),
+ *    as in POSIX's `struct stat` and `stat()`: the function labcam_attr_info and the struct
+ *    labcam_attr_info share a name, which a typedef would forbid.
  */
 
 #ifndef LABCAM_H
@@ -264,7 +266,7 @@ typedef uint64_t labcam_handle;
  `first_unread_index` is the index of the oldest unread frame (or the next index when none
  is unread); `last_index` is the newest acquired index, -1 before the first frame.
  */
-typedef struct {
+struct labcam_frames_status {
   int64_t acquired;
   int64_t read;
   int64_t unread;
@@ -273,7 +275,7 @@ typedef struct {
   int64_t buffer_frames;
   int64_t first_unread_index;
   int64_t last_index;
-} labcam_frames_status;
+};
 
 /*
  Per-frame metadata, one per frame in the ring.
@@ -282,14 +284,14 @@ typedef struct {
  unknown. `host_time_ns`: host wall-clock time (ns since the Unix epoch) when labcam
  received the frame. `flags`: `FRAME_INCOMPLETE`, ...
  */
-typedef struct {
+struct labcam_frame_info {
   int64_t index;
   int64_t framestamp;
   int64_t timestamp_ticks;
   double timestamp_hz;
   int64_t host_time_ns;
   uint64_t flags;
-} labcam_frame_info;
+};
 
 /*
  A zero-copy view of contiguous unread frames in the ring (from `lock_chunk`).
@@ -297,7 +299,7 @@ typedef struct {
  `cols`, indexing `indexing`); `infos` the address of `n_frames` frame infos. Both stay
  valid and unchanged until `unlock_chunk(chunk_id)` or close.
  */
-typedef struct {
+struct labcam_chunk {
   uint64_t data;
   uint64_t infos;
   uint64_t chunk_id;
@@ -307,14 +309,14 @@ typedef struct {
   int64_t rows;
   int64_t cols;
   int64_t indexing;
-} labcam_chunk;
+};
 
 /*
  What labcam knows of an attribute: kind, access and limits. `readable`, `writable`,
  `implemented` are 0/1 and may change with the camera state. Limits are meaningful for
  the matching kind only (int_* for INT, float_* for FLOAT, enum_count for ENUM).
  */
-typedef struct {
+struct labcam_attr_info {
   int64_t kind;
   int64_t readable;
   int64_t writable;
@@ -325,14 +327,14 @@ typedef struct {
   double float_min;
   double float_max;
   int64_t enum_count;
-} labcam_attr_info;
+};
 
 /*
  Limits of the ROI at the current binning, in sensor pixels.
  `hstart_step`/`vstart_step` are the position steps, `width_step`/`height_step` the size
  steps; `hbin_mask`/`vbin_mask` have bit `k` set when binning `k+1` is allowed.
  */
-typedef struct {
+struct labcam_roi_limits {
   int64_t min_width;
   int64_t max_width;
   int64_t min_height;
@@ -345,21 +347,21 @@ typedef struct {
   int64_t max_vbin;
   uint64_t hbin_mask;
   uint64_t vbin_mask;
-} labcam_roi_limits;
+};
 
 /*
  Region of interest and binning, in sensor pixels. `hstart..hend` and `vstart..vend` are
  half-open ranges (`hend` and `vend` excluded); the frame is `(hend-hstart)/hbin` pixels
  wide and `(vend-vstart)/vbin` tall. Binning is in sensor pixels per output pixel.
  */
-typedef struct {
+struct labcam_roi {
   int64_t hstart;
   int64_t hend;
   int64_t vstart;
   int64_t vend;
   int64_t hbin;
   int64_t vbin;
-} labcam_roi;
+};
 
 /*
  Layout of one frame as labcam returns it (packed vendor formats are unpacked).
@@ -367,14 +369,14 @@ typedef struct {
  `frame_bytes = width*height*bytes_per_pixel`; `bits_per_pixel` is the significant bits
  (12 for a 12-bit camera delivering 16-bit pixels).
  */
-typedef struct {
+struct labcam_frame_format {
   int64_t width;
   int64_t height;
   int64_t bytes_per_pixel;
   int64_t bits_per_pixel;
   int64_t frame_bytes;
   int64_t pixel_kind;
-} labcam_frame_format;
+};
 
 #ifdef __cplusplus
 extern "C" {
@@ -431,7 +433,7 @@ int32_t labcam_cancel_wait(labcam_handle h);
  Frame counters (see labcam_frames_status); all zero before setup. Never waits behind
  labcam_wait.
  */
-int32_t labcam_get_frames_status(labcam_handle h, labcam_frames_status *status);
+int32_t labcam_get_frames_status(labcam_handle h, struct labcam_frames_status *status);
 
 /*
  Copy up to `max_frames` oldest unread frames into `dst` (`dst_bytes` bytes), one after
@@ -448,7 +450,7 @@ int32_t labcam_read_chunk(labcam_handle h,
                           uint64_t dst_bytes,
                           int64_t max_frames,
                           int32_t flags,
-                          labcam_frame_info *infos,
+                          struct labcam_frame_info *infos,
                           int64_t *n_read);
 
 /*
@@ -456,7 +458,10 @@ int32_t labcam_read_chunk(labcam_handle h,
  `*info` (may be NULL); it and every older unread frame become read (skipped, not lost).
  Errors: NOT_FOUND (no unread frame; never waits), BUFFER_TOO_SMALL, WRONG_STATE, BUSY.
  */
-int32_t labcam_read_newest(labcam_handle h, void *dst, uint64_t dst_bytes, labcam_frame_info *info);
+int32_t labcam_read_newest(labcam_handle h,
+                           void *dst,
+                           uint64_t dst_bytes,
+                           struct labcam_frame_info *info);
 
 /*
  Acquire one frame into `dst`: sets up if needed, starts, waits up to `timeout_s`, reads,
@@ -467,7 +472,7 @@ int32_t labcam_snap(labcam_handle h,
                     void *dst,
                     uint64_t dst_bytes,
                     double timeout_s,
-                    labcam_frame_info *info);
+                    struct labcam_frame_info *info);
 
 /*
  Acquire `n` frames into `dst` (`n × frame_bytes` bytes needed), their infos into `infos`
@@ -479,7 +484,7 @@ int32_t labcam_grab(labcam_handle h,
                     void *dst,
                     uint64_t dst_bytes,
                     double timeout_s,
-                    labcam_frame_info *infos,
+                    struct labcam_frame_info *infos,
                     int64_t *n_read);
 
 /*
@@ -491,7 +496,7 @@ int32_t labcam_grab(labcam_handle h,
  (n_frames 0, chunk_id 0). One chunk at a time: BUSY while one is locked. WRONG_STATE
  without a set-up acquisition. The call is O(1) whatever the frame size.
  */
-int32_t labcam_lock_chunk(labcam_handle h, int64_t max_frames, labcam_chunk *chunk);
+int32_t labcam_lock_chunk(labcam_handle h, int64_t max_frames, struct labcam_chunk *chunk);
 
 /*
  Release the chunk `chunk_id` from labcam_lock_chunk; its frames become read. Id 0 (an
@@ -513,7 +518,7 @@ int32_t labcam_attr_name(labcam_handle h, int64_t index, char *buf, uint64_t cap
 /*
  Kind, access and limits of attribute `name` (see labcam_attr_info; limits are read now).
  */
-int32_t labcam_attr_info(labcam_handle h, const char *name, labcam_attr_info *info);
+int32_t labcam_attr_info(labcam_handle h, const char *name, struct labcam_attr_info *info);
 
 /*
  Name of entry `index` of enum attribute `name` (index below labcam_attr_info's
@@ -599,7 +604,7 @@ int32_t labcam_get_detector_size(labcam_handle h, int64_t *width, int64_t *heigh
 /*
  ROI limits at the current binning, in sensor pixels (see labcam_roi_limits).
  */
-int32_t labcam_get_roi_limits(labcam_handle h, labcam_roi_limits *limits);
+int32_t labcam_get_roi_limits(labcam_handle h, struct labcam_roi_limits *limits);
 
 /*
  Set the ROI `[hstart, hend) × [vstart, vend)` in sensor pixels with binning `hbin × vbin`.
@@ -616,12 +621,12 @@ int32_t labcam_set_roi(labcam_handle h,
                        int64_t vend,
                        int64_t hbin,
                        int64_t vbin,
-                       labcam_roi *applied);
+                       struct labcam_roi *applied);
 
 /*
  The current ROI and binning.
  */
-int32_t labcam_get_roi(labcam_handle h, labcam_roi *roi);
+int32_t labcam_get_roi(labcam_handle h, struct labcam_roi *roi);
 
 /*
  Shape of frames as read with the current ROI, binning and image indexing:
@@ -645,7 +650,7 @@ int32_t labcam_get_image_indexing(labcam_handle h, int32_t *mode);
  Layout of one frame in the device's orientation with the current settings (packed vendor
  formats are reported unpacked, as read).
  */
-int32_t labcam_get_frame_format(labcam_handle h, labcam_frame_format *format);
+int32_t labcam_get_frame_format(labcam_handle h, struct labcam_frame_format *format);
 
 /*
  Set the exposure in seconds; the value applied (after the camera's rounding) goes to

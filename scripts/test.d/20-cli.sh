@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The CLI as a user runs it: grab from the simulated camera into a TIFF, check the file,
+# and check that errors print the status name and exit non-zero.
+set -euo pipefail
+source scripts/lib.sh
+T=$(target_dir)
+cargo build -q -p labcam-cli
+labcam="$T/debug/labcam"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+"$labcam" grab sim -n 20 --roi 0:256,0:128 --bin 2,2 --exposure 1ms --period 5ms -q -o "$out/g.tif" | tee "$out/log"
+grep -q "^20 frames in .* lost_overwritten 0, lost_device 0" "$out/log"
+python3 - "$out/g.tif" <<'PY'
+import struct, sys
+# Walk the TIFF directories: 20 pages of 128x64 16-bit pixels, pixel values from the sim formula.
+d = open(sys.argv[1], "rb").read()
+assert d[:4] == b"II*\x00", d[:4]
+off = struct.unpack_from("<I", d, 4)[0]
+pages = 0
+while off:
+    n = struct.unpack_from("<H", d, off)[0]
+    tags = {}
+    for i in range(n):
+        tag, typ, cnt, val = struct.unpack_from("<HHII", d, off + 2 + 12 * i)
+        if typ == 3 and cnt == 1:
+            val &= 0xFFFF
+        tags[tag] = (typ, cnt, val)
+    w, h, bits = tags[256][2], tags[257][2], tags[258][2]
+    assert (w, h, bits) == (128, 64, 16), (w, h, bits)
+    # first strip, first pixels: framestamp = page index, bin 2 -> x = 2*i
+    typ, cnt, val = tags[273]
+    strip = val if cnt == 1 else struct.unpack_from("<I", d, val)[0]
+    px = struct.unpack_from("<4H", d, strip)
+    want = tuple((2 * i + 7919 * pages) % 65536 for i in range(4))
+    assert px == want, (pages, px, want)
+    pages += 1
+    off = struct.unpack_from("<I", d, off + 2 + 12 * n)[0]
+assert pages == 20, pages
+print("TIFF ok:", pages, "pages")
+PY
+if "$labcam" grab sim -n 5 --roi 0:5000,0:10 -o "$out/bad.tif" 2>"$out/err"; then
+    echo "a bad ROI must fail"; exit 1
+fi
+grep -q "INVALID_ARGUMENT" "$out/err"
+if "$labcam" info nosuch:0 2>"$out/err"; then echo "unknown backend must fail"; exit 1; fi
+grep -q "NOT_FOUND" "$out/err"
+"$labcam" attrs sim | grep -q "^Gain .*ENUM .*RW .*Medium .*Low | Medium | High"
+[ "$("$labcam" get sim SerialNumber)" = "SIM-00000" ]
+echo "CLI ok"
