@@ -97,6 +97,8 @@ pub unsafe extern "C" fn labcam_read_chunk(h: labcam_handle, dst: *mut std::ffi:
             crate::bail!(INVALID_ARGUMENT, "unknown read flags {flags:#x}");
         }
         let dst = buf_mut(dst, dst_bytes, "dst")?;
+        // No more frames than bytes fit in dst: keeps the infos slice within reason.
+        let max = max.min(dst.len());
         let infos = if infos.is_null() { None } else { Some(std::slice::from_raw_parts_mut(infos, max)) };
         let n = c.read_chunk(dst, max, flags & consts::LABCAM_READ_PEEK != 0, infos)?;
         put(n_read, n as i64);
@@ -139,6 +141,9 @@ pub unsafe extern "C" fn labcam_grab(h: labcam_handle, n: i64, dst: *mut std::ff
     run_h("labcam_grab", h, |c| {
         let n = count_arg(n, "n")?;
         let dst = buf_mut(dst, dst_bytes, "dst")?;
+        if n > dst.len() {
+            crate::bail!(BUFFER_TOO_SMALL, "destination has {} bytes; {n} frames cannot fit", dst.len());
+        }
         let infos = if infos.is_null() { None } else { Some(std::slice::from_raw_parts_mut(infos, n)) };
         let got = c.grab(n, dst, timeout_arg(timeout_s)?, infos)?;
         put(n_read, got as i64);
