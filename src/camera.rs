@@ -505,7 +505,7 @@ impl Camera {
     /// Copy up to `max_frames` oldest unread frames into `dst` (frame after frame, each in the
     /// current indexing) and their infos into `infos` (if given, at least `max_frames` long).
     /// Returns the number copied (0 when none is unread). `peek` leaves them unread.
-    pub fn read_chunk(&self, dst: &mut [u8], max_frames: usize, peek: bool, mut infos: Option<&mut [FrameInfo]>) -> Result<usize> {
+    pub fn read_chunk(&self, dst: &mut [u8], max_frames: usize, peek: bool, infos: Option<&mut [FrameInfo]>) -> Result<usize> {
         let (c,) = self.ctl()?;
         let t = Transform::new(c.native, c.indexing);
         let mut st = self.shared.st.lock();
@@ -523,9 +523,9 @@ impl Camera {
         let (first, k) = ring.pin_oldest(max_frames.min(dst.len() / fb), false);
         let n = ring.nslots;
         let fmt = ring.format;
-        if let Some(infos) = infos.as_deref_mut() {
-            for i in 0..k {
-                infos[i] = *ring.info((first + i) % n);
+        if let Some(infos) = infos {
+            for (i, out) in infos.iter_mut().take(k).enumerate() {
+                *out = *ring.info((first + i) % n);
             }
         }
         let ptrs = (ring.slot_ptr(first), ring.slot_ptr(0));
@@ -627,7 +627,7 @@ impl Camera {
                 _ => c.dev.as_deref_mut().unwrap().frame_format()?,
             };
             let fb = fmt.frame_bytes as usize;
-            let need = fb.checked_mul(n).unwrap_or(usize::MAX);
+            let need = fb.saturating_mul(n);
             if dst.len() < need {
                 bail!(BUFFER_TOO_SMALL, "destination has {} bytes; {n} frames need {need}", dst.len());
             }

@@ -84,9 +84,6 @@ impl RingMem {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.size
-    }
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }

@@ -32,7 +32,7 @@ fn version_macros_match_cargo_toml() {
 fn status_macros_match_the_core() {
     for s in labcam::Status::ALL {
         let name = s.name().unwrap();
-        let line = if s.0 == 0 { format!("#define LABCAM_OK 0\n") } else { format!("#define LABCAM_ERR_{name} {}\n", s.0) };
+        let line = if s.0 == 0 { "#define LABCAM_OK 0\n".to_string() } else { format!("#define LABCAM_ERR_{name} {}\n", s.0) };
         assert!(COMMITTED.contains(&line), "header lacks `{}`", line.trim());
     }
 }

@@ -2,6 +2,13 @@
 //!
 //! Plumbing shared by every export: the panic boundary ([`run`], [`run_h`]), error
 //! recording (per handle and per thread), C strings in and out, out-parameters.
+//!
+//! # Safety
+//! Every export is `unsafe extern "C"` with one contract, stated here once rather than on
+//! each function: each non-NULL pointer argument must point to memory valid for the size the
+//! function's documentation gives (a NUL-terminated string, `cap` bytes, `dst_bytes` bytes,
+//! one struct, `max_frames` infos). NULL is always checked and reported.
+#![allow(clippy::missing_safety_doc)]
 
 use crate::camera::Camera;
 use crate::error::{Error, Result, Status};
