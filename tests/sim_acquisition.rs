@@ -534,3 +534,23 @@ fn many_threads_many_cameras() {
         t.join().unwrap();
     }
 }
+
+#[test]
+fn roi_limits_follow_binning() {
+    let h = open("sim");
+    let mut l = RoiLimits::default();
+    ok(h, unsafe { labcam_get_roi_limits(h, &mut l) });
+    assert_eq!((l.min_width, l.max_width, l.width_step, l.hstart_step), (16, 2048, 4, 4));
+    assert_eq!((l.min_height, l.max_height, l.height_step, l.vstart_step), (4, 2048, 2, 2));
+    assert_eq!((l.max_hbin, l.max_vbin, l.hbin_mask, l.vbin_mask), (4, 4, 0b1011, 0b1011));
+    set_roi(h, 0, 512, 0, 512, 4, 2);
+    ok(h, unsafe { labcam_get_roi_limits(h, &mut l) });
+    assert_eq!((l.min_width, l.width_step, l.hstart_step), (64, 16, 16));
+    assert_eq!((l.min_height, l.height_step, l.vstart_step), (8, 4, 4));
+    // A request between steps is rounded down to them and reported.
+    let r = set_roi(h, 17, 530, 3, 301, 4, 2);
+    assert_eq!(r, Roi { hstart: 16, hend: 528, vstart: 0, vend: 300, hbin: 4, vbin: 2 });
+    let f = format(h);
+    assert_eq!((f.width, f.height), (128, 150));
+    close(h);
+}
