@@ -4,6 +4,10 @@
 //! variable `LABCAM_<BACKEND>_LIB`, the vendor's default install locations, then the system
 //! loader's search by bare file name. A failure gives `LIBRARY_LOAD` naming every path tried
 //! and why each failed.
+//!
+//! Loaded libraries are never unloaded: vendor SDKs keep global state (GObject type
+//! registrations, driver threads, callbacks) that does not survive `dlclose`, and loading a
+//! library again returns the same handle anyway.
 
 use crate::error::{Error, Result, Status};
 use libloading::Library;
@@ -24,8 +28,9 @@ pub fn env_var_name(backend: &str) -> String {
     format!("LABCAM_{}_LIB", backend.to_ascii_uppercase())
 }
 
-/// Load the first library that opens. `explicit` is the path set by the user, if any.
-pub fn load(spec: &LibrarySpec<'_>, explicit: Option<&PathBuf>) -> Result<(Library, String)> {
+/// Load the first library that opens (kept loaded for the life of the process) and return it
+/// with the path it came from. `explicit` is the path set by the user, if any.
+pub fn load(spec: &LibrarySpec<'_>, explicit: Option<&PathBuf>) -> Result<(&'static Library, String)> {
     let mut candidates: Vec<(String, &str)> = Vec::new();
     if let Some(p) = explicit {
         candidates.push((p.display().to_string(), "set by labcam_set_backend_library"));
@@ -47,7 +52,7 @@ pub fn load(spec: &LibrarySpec<'_>, explicit: Option<&PathBuf>) -> Result<(Libra
         // SAFETY: loading a vendor library runs its initialisers; that is the contract of
         // using the vendor SDK at all.
         match unsafe { Library::new(path) } {
-            Ok(lib) => return Ok((lib, path.clone())),
+            Ok(lib) => return Ok((Box::leak(Box::new(lib)), path.clone())),
             Err(e) => tried.push(format!("{path} ({origin}): {e}")),
         }
     }

@@ -36,3 +36,15 @@ fn status_macros_match_the_core() {
         assert!(COMMITTED.contains(&line), "header lacks `{}`", line.trim());
     }
 }
+
+#[test]
+fn header_defines_only_labcam_names() {
+    // Constants of backends and the core must not leak into the C namespace (cbindgen exports
+    // every `pub const` of the crate: keep internal ones pub(crate)/pub(super)).
+    for line in COMMITTED.lines() {
+        if let Some(rest) = line.strip_prefix("#define ") {
+            let name = rest.split_whitespace().next().unwrap();
+            assert!(name.starts_with("LABCAM_"), "header defines {name}");
+        }
+    }
+}

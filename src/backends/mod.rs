@@ -4,10 +4,11 @@
 use crate::backend::Driver;
 use once_cell::sync::Lazy;
 
+pub mod aravis;
 pub mod sim;
 
 static DRIVERS: Lazy<Vec<Box<dyn Driver>>> = Lazy::new(|| {
-    let v: Vec<Box<dyn Driver>> = vec![Box::new(sim::SimDriver)];
+    let v: Vec<Box<dyn Driver>> = vec![Box::new(sim::SimDriver), Box::new(aravis::AravisDriver::new())];
     v
 });
 

@@ -115,3 +115,13 @@ pub fn sim_pixel(n: i64, x: i64, y: i64) -> u16 {
 pub fn close(h: u64) {
     unsafe { ok(0, labcam_close(h)) }
 }
+
+/// Closes the camera when dropped, also when a test panics (a leaked handle would keep a
+/// real device, such as a GigE Vision camera, locked).
+pub struct Guard(pub u64);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        unsafe { labcam_close(self.0) };
+    }
+}
