@@ -4,11 +4,12 @@
 use crate::backend::Driver;
 use once_cell::sync::Lazy;
 
+pub mod andor_sdk3;
 pub mod aravis;
 pub mod sim;
 
 static DRIVERS: Lazy<Vec<Box<dyn Driver>>> = Lazy::new(|| {
-    let v: Vec<Box<dyn Driver>> = vec![Box::new(sim::SimDriver), Box::new(aravis::AravisDriver::new())];
+    let v: Vec<Box<dyn Driver>> = vec![Box::new(sim::SimDriver), Box::new(aravis::AravisDriver::new()), Box::new(andor_sdk3::AndorDriver::new())];
     v
 });
 
