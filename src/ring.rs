@@ -246,6 +246,11 @@ impl Ring {
                 }
             }
         };
+        debug_assert!({
+            let pin = self.pinned.max(self.locked.map(|l| l.1).unwrap_or(0));
+            let off = (slot + self.nslots - self.read_pos) % self.nslots;
+            !(off < pin && off < self.unread)
+        }, "publish into a pinned slot");
         if t == WriteTarget::Scratch {
             // SAFETY: distinct allocations, both frame_bytes long; the slot is outside the
             // unread range, so no reader touches it.

@@ -174,16 +174,19 @@ fn peek_read_newest_and_lock_chunk() {
     // Zero-copy chunk: contiguous, pixel-exact, infos in place.
     let mut c = Chunk::default();
     ok(h, unsafe { labcam_lock_chunk(h, 5, &mut c) });
-    assert_eq!((c.n_frames, c.frame_bytes as usize, c.rows, c.cols), (5, fb, 32, 64));
+    // A chunk is contiguous in the ring: it may stop at the ring's end with fewer frames.
+    let k_n = c.n_frames as usize;
+    assert!((1..=5).contains(&k_n), "{c:?}");
+    assert_eq!((c.frame_bytes as usize, c.rows, c.cols), (fb, 32, 64));
     assert_eq!(c.first_index, r[2].index + 1);
-    let px = unsafe { std::slice::from_raw_parts(c.data as *const u16, 5 * fb / 2) };
-    let infos = unsafe { std::slice::from_raw_parts(c.infos as *const FrameInfo, 5) };
-    for k in 0..5 {
+    let px = unsafe { std::slice::from_raw_parts(c.data as *const u16, k_n * fb / 2) };
+    let infos = unsafe { std::slice::from_raw_parts(c.infos as *const FrameInfo, k_n) };
+    for k in 0..k_n {
         assert_eq!(infos[k].index, c.first_index + k as i64);
         check_rct(&px[k * fb / 2..(k + 1) * fb / 2], infos[k].framestamp, roi);
     }
     ok(h, unsafe { labcam_unlock_chunk(h, c.chunk_id) });
-    assert_eq!(status(h).read, 8);
+    assert_eq!(status(h).read, 3 + k_n as i64);
     // read_newest: the newest frame; everything older becomes read.
     let mut frame = vec![0u16; fb / 2];
     let mut info = FrameInfo::default();
@@ -208,14 +211,16 @@ fn locked_chunk_is_never_overwritten() {
     let mut c = Chunk::default();
     ok(h, unsafe { labcam_lock_chunk(h, 3, &mut c) });
     let first = c.first_index;
+    let k_n = c.n_frames as usize;
+    assert!((1..=3).contains(&k_n), "{c:?}");
     // Frames keep coming much faster than 8 slots; the pinned ones must survive.
     thread::sleep(Duration::from_millis(50));
     let s = status(h);
     assert!(s.acquired > 100, "{s:?}");
     assert_eq!(s.acquired, s.read + s.unread + s.lost_overwritten);
-    let px = unsafe { std::slice::from_raw_parts(c.data as *const u16, 3 * fb / 2) };
-    let infos = unsafe { std::slice::from_raw_parts(c.infos as *const FrameInfo, 3) };
-    for k in 0..3 {
+    let px = unsafe { std::slice::from_raw_parts(c.data as *const u16, k_n * fb / 2) };
+    let infos = unsafe { std::slice::from_raw_parts(c.infos as *const FrameInfo, k_n) };
+    for k in 0..k_n {
         assert_eq!(infos[k].index, first + k as i64);
         check_rct(&px[k * fb / 2..(k + 1) * fb / 2], infos[k].framestamp, roi);
     }
@@ -223,7 +228,7 @@ fn locked_chunk_is_never_overwritten() {
     ok(h, unsafe { labcam_unlock_chunk(h, c.chunk_id) });
     let s = status(h);
     assert_eq!(s.acquired, s.read + s.unread + s.lost_overwritten);
-    assert_eq!(s.read, 3);
+    assert_eq!(s.read, k_n as i64);
     close(h);
 }
 
