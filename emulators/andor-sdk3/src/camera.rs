@@ -370,6 +370,12 @@ impl Cam {
                 match edge_period {
                     Some(p) => {
                         if !acq.pacing {
+                            // Unpaced: a frame as soon as a buffer is queued for it, so the
+                            // rate is the client's, and the camera memory never fills.
+                            if st.queue.is_empty() {
+                                st = self.cv.wait(st).unwrap();
+                                continue;
+                            }
                             break;
                         }
                         let due = t0 + Duration::from_secs_f64(p * (n + 1) as f64);

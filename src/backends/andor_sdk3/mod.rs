@@ -135,7 +135,7 @@ impl Driver for AndorDriver {
         if r != sys::AT_SUCCESS {
             return Err(vendor_error("AT_Open", "", r));
         }
-        let mut cam = AndorCamera { api, h, index, features: Vec::new(), overflows: Arc::new(AtomicU64::new(0)), registered: false };
+        let mut cam = AndorCamera { api, h, index, pool: None, features: Vec::new(), overflows: Arc::new(AtomicU64::new(0)), registered: false };
         for (name, kind) in CATALOGUE {
             if cam.is(sys_fn::IMPLEMENTED, name).unwrap_or(false) {
                 cam.features.push((name, *kind));
@@ -164,10 +164,45 @@ unsafe extern "C" fn overflow_event(_h: AtH, _feature: *const AtWc, ctx: *mut c_
     0
 }
 
+/// SDK buffers, allocated (and faulted in) at setup, queued by the stream while it runs.
+/// Held as raw allocations: the SDK writes into them behind Rust's back.
+struct BufferPool {
+    bufs: Vec<*mut u64>,
+    words: usize,
+    size: usize,
+}
+
+// SAFETY: plain heap blocks; the SDK and the one running stream are their only users.
+unsafe impl Send for BufferPool {}
+unsafe impl Sync for BufferPool {}
+
+impl BufferPool {
+    fn new(size: usize) -> BufferPool {
+        let n = ((256usize << 20) / size.max(1)).clamp(4, 32);
+        let words = size.div_ceil(8);
+        // Non-zero fill writes every page now rather than during the first frames.
+        let bufs = (0..n).map(|_| Box::into_raw(vec![1u64; words].into_boxed_slice()) as *mut u64).collect();
+        BufferPool { bufs, words, size }
+    }
+    fn ptr(&self, i: usize) -> *mut u8 {
+        self.bufs[i] as *mut u8
+    }
+}
+
+impl Drop for BufferPool {
+    fn drop(&mut self) {
+        for &p in &self.bufs {
+            // SAFETY: allocated in `new` as a boxed slice of `words` u64.
+            unsafe { drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, self.words))) };
+        }
+    }
+}
+
 pub struct AndorCamera {
     api: Arc<Api>,
     h: AtH,
     index: c_int,
+    pool: Option<Arc<BufferPool>>,
     features: Vec<(&'static str, AttrKind)>,
     overflows: Arc<AtomicU64>,
     registered: bool,
@@ -301,6 +336,27 @@ impl AndorCamera {
         // The SDK calls the callback once at registration: that call is not an event.
         self.overflows.store(0, Ordering::Release);
         self.registered = r == sys::AT_SUCCESS;
+    }
+
+    /// Continuous cycle, metadata on, and a buffer pool of the current ImageSizeBytes.
+    /// Returns whether metadata is on.
+    fn prepare(&mut self) -> Result<bool> {
+        if self.has("CycleMode") {
+            self.set_enum("CycleMode", "Continuous")?;
+        }
+        let metadata = self.has("MetadataEnable") && self.set_bool("MetadataEnable", true).is_ok();
+        if metadata {
+            for f in ["MetadataTimestamp", "MetadataFrameInfo"] {
+                if self.has(f) {
+                    self.set_bool(f, true)?;
+                }
+            }
+        }
+        let size = self.int("ImageSizeBytes")? as usize;
+        if self.pool.as_ref().map(|p| p.size) != Some(size) {
+            self.pool = Some(Arc::new(BufferPool::new(size)));
+        }
+        Ok(metadata)
     }
 
     fn binning(&self) -> Result<(i64, i64)> {
@@ -575,25 +631,17 @@ impl Device for AndorCamera {
     }
 
     fn setup(&mut self, _nframes: usize) -> Result<()> {
+        self.prepare()?;
         Ok(())
     }
 
     fn clear(&mut self) -> Result<()> {
+        self.pool = None;
         Ok(())
     }
 
     fn start(&mut self) -> Result<Box<dyn Stream>> {
-        if self.has("CycleMode") {
-            self.set_enum("CycleMode", "Continuous")?;
-        }
-        let metadata = self.has("MetadataEnable") && self.set_bool("MetadataEnable", true).is_ok();
-        if metadata {
-            for f in ["MetadataTimestamp", "MetadataFrameInfo"] {
-                if self.has(f) {
-                    self.set_bool(f, true)?;
-                }
-            }
-        }
+        let metadata = self.prepare()?;
         let enc = self.encoding()?;
         let fmt = self.frame_format()?;
         let size = self.int("ImageSizeBytes")? as usize;
@@ -601,11 +649,10 @@ impl Device for AndorCamera {
         let ts_hz = if self.has("TimestampClockFrequency") { self.int("TimestampClockFrequency")? as f64 } else { 0.0 };
         let internal = self.enum_value("TriggerMode")? == "Internal";
         let period_ticks = ts_hz / self.float("FrameRate")?;
-        let nbuf = ((256usize << 20) / size.max(1)).clamp(4, 32);
         let mut s = AndorStream {
             api: self.api.clone(),
             h: self.h,
-            buffers: (0..nbuf).map(|_| vec![0u64; size.div_ceil(8)]).collect(),
+            pool: self.pool.clone().unwrap(),
             size,
             stride,
             width: fmt.width as usize,
@@ -639,7 +686,7 @@ impl Device for AndorCamera {
 struct AndorStream {
     api: Arc<Api>,
     h: AtH,
-    buffers: Vec<Vec<u64>>,
+    pool: Arc<BufferPool>,
     size: usize,
     stride: usize,
     width: usize,
@@ -698,7 +745,7 @@ pub fn parse_timestamp(buf: &[u8]) -> Option<u64> {
 
 impl AndorStream {
     fn queue(&mut self, i: usize) -> Result<()> {
-        let p = self.buffers[i].as_mut_ptr() as *mut u8;
+        let p = self.pool.ptr(i);
         let r = unsafe { (self.api.QueueBuffer)(self.h, p, self.size as c_int) };
         if r != sys::AT_SUCCESS {
             return Err(vendor_error("AT_QueueBuffer", "", r));
@@ -707,7 +754,7 @@ impl AndorStream {
     }
 
     fn queue_all(&mut self) -> Result<()> {
-        for i in 0..self.buffers.len() {
+        for i in 0..self.pool.bufs.len() {
             self.queue(i)?;
         }
         Ok(())
@@ -765,7 +812,7 @@ impl Stream for AndorStream {
             }
             r => return Err(vendor_error("AT_WaitBuffer", "", r)),
         }
-        let Some(i) = self.buffers.iter().position(|b| b.as_ptr() as *mut u8 == p) else {
+        let Some(i) = (0..self.pool.bufs.len()).find(|&i| self.pool.ptr(i) == p) else {
             bail!(VENDOR, "AT_WaitBuffer returned a buffer that was never queued ({p:?})");
         };
         if n as usize != self.size {

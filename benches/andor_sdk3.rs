@@ -1,0 +1,133 @@
+//! Frames/s delivered through labcam_read_chunk from the SDK3 emulator, as a ratio to the
+//! rate at which the emulator alone fills queued buffers (a client doing nothing but
+//! AT_WaitBuffer + AT_QueueBuffer), measured in the same run, with unpaced frames.
+//!
+//! cargo build --release -p atcore-emulator && cargo bench --bench andor_sdk3
+
+use labcam::ffi::acquisition::*;
+use labcam::ffi::consts::*;
+use labcam::ffi::device::*;
+use labcam::ffi::library::*;
+use labcam::model::{FrameInfo, FramesStatus, Roi};
+use std::ffi::{c_int, c_uint, CString};
+use std::time::Instant;
+
+#[cfg(windows)]
+type AtWc = u16;
+#[cfg(not(windows))]
+type AtWc = i32;
+
+fn w(s: &str) -> Vec<AtWc> {
+    s.chars().map(|c| c as AtWc).chain(std::iter::once(0)).collect()
+}
+
+struct Emu {
+    lib: libloading::Library,
+}
+
+impl Emu {
+    unsafe fn f<T: Copy>(&self, name: &str) -> T {
+        *self.lib.get::<T>(name.as_bytes()).unwrap()
+    }
+    /// Frames/s of the emulator alone for an AOI of `width × height` Mono16 with metadata.
+    fn fill_rate(&self, width: i64, height: i64, frames: usize) -> f64 {
+        unsafe {
+            let init: unsafe extern "C" fn() -> c_int = self.f("AT_InitialiseLibrary");
+            let open: unsafe extern "C" fn(c_int, *mut c_int) -> c_int = self.f("AT_Open");
+            let close: unsafe extern "C" fn(c_int) -> c_int = self.f("AT_Close");
+            let set_int: unsafe extern "C" fn(c_int, *const AtWc, i64) -> c_int = self.f("AT_SetInt");
+            let get_int: unsafe extern "C" fn(c_int, *const AtWc, *mut i64) -> c_int = self.f("AT_GetInt");
+            let set_bool: unsafe extern "C" fn(c_int, *const AtWc, c_int) -> c_int = self.f("AT_SetBool");
+            let command: unsafe extern "C" fn(c_int, *const AtWc) -> c_int = self.f("AT_Command");
+            let queue: unsafe extern "C" fn(c_int, *mut u8, c_int) -> c_int = self.f("AT_QueueBuffer");
+            let wait: unsafe extern "C" fn(c_int, *mut *mut u8, *mut c_int, c_uint) -> c_int = self.f("AT_WaitBuffer");
+            let flush: unsafe extern "C" fn(c_int) -> c_int = self.f("AT_Flush");
+            assert_eq!(init(), 0);
+            let mut h = 0;
+            assert_eq!(open(0, &mut h), 0);
+            for (k, v) in [("AOILeft", 1), ("AOITop", 1), ("AOIWidth", width), ("AOIHeight", height)] {
+                assert_eq!(set_int(h, w(k).as_ptr(), v), 0, "{k}");
+            }
+            set_bool(h, w("MetadataEnable").as_ptr(), 1);
+            let mut size = 0i64;
+            get_int(h, w("ImageSizeBytes").as_ptr(), &mut size);
+            let nbuf = ((256usize << 20) / size as usize).clamp(4, 32);
+            let mut bufs: Vec<Vec<u64>> = (0..nbuf).map(|_| vec![1u64; (size as usize).div_ceil(8)]).collect();
+            for b in &mut bufs {
+                assert_eq!(queue(h, b.as_mut_ptr() as *mut u8, size as c_int), 0);
+            }
+            assert_eq!(command(h, w("AcquisitionStart").as_ptr()), 0);
+            let t = Instant::now();
+            for _ in 0..frames {
+                let mut p = std::ptr::null_mut();
+                let mut n = 0;
+                assert_eq!(wait(h, &mut p, &mut n, 5000), 0);
+                assert_eq!(queue(h, p, n), 0);
+            }
+            let rate = frames as f64 / t.elapsed().as_secs_f64();
+            command(h, w("AcquisitionStop").as_ptr());
+            flush(h);
+            close(h);
+            rate
+        }
+    }
+}
+
+fn labcam_rate(width: i64, height: i64, frames: usize) -> (f64, FramesStatus) {
+    unsafe {
+        let mut h = 0;
+        assert_eq!(labcam_open(CString::new("andor_sdk3:0").unwrap().as_ptr(), &mut h), 0);
+        let mut r = Roi::default();
+        assert_eq!(labcam_set_roi(h, 0, width, 0, height, 1, 1, &mut r), 0);
+        let fb = (width * height * 2) as usize;
+        let ring = ((512usize << 20) / fb).clamp(64, 8192);
+        assert_eq!(labcam_setup_acquisition(h, ring as i64), 0);
+        let chunk = ring.min(1024).min(((64usize << 20) / fb).max(1));
+        // Touch the destination once, so page faults are not measured.
+        let mut dst = vec![1u8; chunk * fb];
+        let mut infos = vec![FrameInfo::default(); chunk];
+        assert_eq!(labcam_start(h), 0);
+        let t = Instant::now();
+        let mut got = 0;
+        while got < frames {
+            // Wake once per batch of frames, as a throughput-minded reader does.
+            let batch = (frames - got).min(chunk / 2).max(1);
+            assert_eq!(labcam_wait(h, batch as i64, 5.0), 0);
+            let mut n = 0;
+            assert_eq!(labcam_read_chunk(h, dst.as_mut_ptr() as *mut _, dst.len() as u64, chunk as i64, 0, infos.as_mut_ptr(), &mut n), 0);
+            got += n as usize;
+        }
+        let rate = got as f64 / t.elapsed().as_secs_f64();
+        labcam_stop(h);
+        let mut s = FramesStatus::default();
+        labcam_get_frames_status(h, &mut s);
+        labcam_close(h);
+        (rate, s)
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let path = dir.join(if cfg!(windows) { "atcore.dll" } else { "libatcore.so" });
+    assert!(path.exists(), "{} missing: cargo build --release -p atcore-emulator", path.display());
+    std::env::set_var("ATCORE_EMU_NO_PACING", "1");
+    let emu = Emu { lib: unsafe { libloading::Library::new(&path).unwrap() } };
+    let p = CString::new(path.to_str().unwrap()).unwrap();
+    unsafe { labcam_set_backend_library(CString::new("andor_sdk3").unwrap().as_ptr(), p.as_ptr()) };
+    println!("andor_sdk3 backend vs the SDK3 emulator alone (unpaced, Mono16, metadata on), {}", path.display());
+    for (w, h, n) in [(128i64, 128i64, 50000usize), (2560, 2160, 300)] {
+        let e = emu.fill_rate(w, h, n);
+        let (l, s) = labcam_rate(w, h, n);
+        println!(
+            "  {w}x{h}: emulator alone {e:.0} frames/s, through labcam_read_chunk {l:.0} frames/s, ratio {:.3}; lost_overwritten {} lost_device {}",
+            l / e,
+            s.lost_overwritten,
+            s.lost_device
+        );
+    }
+    let _ = LABCAM_OK;
+}
