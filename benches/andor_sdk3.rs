@@ -82,7 +82,7 @@ fn labcam_rate(width: i64, height: i64, frames: usize) -> (f64, FramesStatus) {
         let fb = (width * height * 2) as usize;
         let ring = ((512usize << 20) / fb).clamp(64, 8192);
         assert_eq!(labcam_setup_acquisition(h, ring as i64), 0);
-        let chunk = ring.min(1024).min(((64usize << 20) / fb).max(1));
+        let chunk = ring.min(4096).min(((128usize << 20) / fb).max(1));
         // Touch the destination once, so page faults are not measured.
         let mut dst = vec![1u8; chunk * fb];
         let mut infos = vec![FrameInfo::default(); chunk];

@@ -295,9 +295,11 @@ struct labcam_frame_info {
 
 /*
  A zero-copy view of contiguous unread frames in the ring (from `lock_chunk`).
- `data` is the address of `n_frames * frame_bytes` bytes in the device's layout (`rows`,
- `cols`, indexing `indexing`); `infos` the address of `n_frames` frame infos. Both stay
- valid and unchanged until `unlock_chunk(chunk_id)` or close.
+ `data` is the address of the first of `n_frames` frames of `frame_bytes` bytes each, in
+ the device's layout (`rows`, `cols`, indexing `indexing`), `slot_bytes` apart (equal to
+ `frame_bytes` unless the camera writes a trailer after each frame); `infos` the address of
+ `n_frames` frame infos. Both stay valid and unchanged until `unlock_chunk(chunk_id)` or
+ close.
  */
 struct labcam_chunk {
   uint64_t data;
@@ -309,6 +311,7 @@ struct labcam_chunk {
   int64_t rows;
   int64_t cols;
   int64_t indexing;
+  int64_t slot_bytes;
 };
 
 /*

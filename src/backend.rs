@@ -48,13 +48,48 @@ pub struct FrameMeta {
     pub lost_before: u64,
 }
 
+/// What an in-place stream reports.
+#[derive(Debug)]
+pub enum InPlaceEvent {
+    /// Nothing arrived within the timeout.
+    Timeout,
+    /// The device filled the oldest slot it was given (`ptr` is that slot).
+    Frame { ptr: *mut u8, meta: FrameMeta },
+    /// The device dropped every slot it held (after an overflow restart): give them again.
+    Flushed,
+}
+
 /// The frame source of a running acquisition, owned by the acquisition thread.
+///
+/// Two modes. Copy mode (the default): the core calls `next_frame` with a ring slot to fill.
+/// In-place mode (`in_place() > 0`): the device writes frames straight into ring slots; the
+/// core hands it free slots ahead of time with `give_slot`, in ring order, and learns of
+/// filled ones from `next_in_place`, which must report them in the order given.
 pub trait Stream: Send {
     /// Wait up to `timeout` for the next frame and write it into `dst`, which is exactly
     /// `frame_bytes` long, in the device layout (unpacked, no row padding).
     /// `Ok(None)` on timeout (the core calls again); `Err(DISCONNECTED)` when the camera is
     /// gone; any other error faults the acquisition.
     fn next_frame(&mut self, dst: &mut [u8], timeout: Duration) -> Result<Option<FrameMeta>>;
+
+    /// Frames the device lost that no delivered frame accounts for yet (an overflow that
+    /// aborted the acquisition, say); the core adds them to `lost_device` after every call.
+    fn take_lost(&mut self) -> u64 {
+        0
+    }
+
+    /// How many slots an in-place stream wants queued at once; 0 for copy mode.
+    fn in_place(&self) -> usize {
+        0
+    }
+    /// Queue a ring slot of `len` bytes (the device's `ring_slot_bytes`) for the device.
+    fn give_slot(&mut self, _ptr: *mut u8, _len: usize) -> Result<()> {
+        Err(crate::err!(INTERNAL, "give_slot called on a copy-mode stream"))
+    }
+    /// Wait up to `timeout` for the next filled slot.
+    fn next_in_place(&mut self, _timeout: Duration) -> Result<InPlaceEvent> {
+        Err(crate::err!(INTERNAL, "next_in_place called on a copy-mode stream"))
+    }
 }
 
 /// One open camera.
@@ -106,6 +141,12 @@ pub trait Device: Send {
     /// Prepare an acquisition into a ring of `nframes` frames of the current format
     /// (allocate vendor buffers). May be slow.
     fn setup(&mut self, nframes: usize) -> Result<()>;
+    /// For devices that write frames into the ring in place: the bytes each slot needs (the
+    /// frame, in `frame_format` layout at the slot's start, plus any trailer the device
+    /// writes after it). Asked after `setup`. `None` (the default): copy mode.
+    fn ring_slot_bytes(&mut self) -> Result<Option<usize>> {
+        Ok(None)
+    }
     /// Release what `setup` allocated.
     fn clear(&mut self) -> Result<()>;
     /// Start acquiring; frames come from the returned stream.

@@ -5,7 +5,7 @@
 //! waiting for the backend. `wait` takes only `shared.st`, so `stop`, `close`,
 //! `cancel_wait` and status queries never wait behind it.
 
-use crate::backend::{Device, Stream};
+use crate::backend::{Device, FrameMeta, InPlaceEvent, Stream};
 use crate::error::{Error, Result, Status};
 use crate::image::{self, Transform};
 use crate::model::*;
@@ -315,9 +315,15 @@ impl Camera {
             self.clear_locked(c)?;
         }
         let dev = c.dev.as_deref_mut().unwrap();
-        // Allocate before touching the device, so a failure leaves it as it was.
-        let ring = Ring::new(nframes, fmt)?;
         dev.setup(nframes)?;
+        let ring = dev.ring_slot_bytes().and_then(|slot| Ring::new(nframes, fmt, slot.unwrap_or(0)));
+        let ring = match ring {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = dev.clear();
+                return Err(e);
+            }
+        };
         self.shared.st.lock().ring = Some(ring);
         self.set_state(AcqState::SetUp);
         Ok(())
@@ -373,9 +379,16 @@ impl Camera {
             st.fault = None;
         }
         let dev = c.dev.as_deref_mut().unwrap();
-        // The frame format must still match the ring (attributes may have changed it).
+        // The frame format (and an in-place device's slot size) must still fit the ring:
+        // attributes may have changed them.
         let fmt = dev.frame_format()?;
-        if self.shared.st.lock().ring.as_ref().unwrap().format != fmt {
+        let need = dev.ring_slot_bytes()?.unwrap_or(0);
+        let fits = {
+            let st = self.shared.st.lock();
+            let r = st.ring.as_ref().unwrap();
+            r.format == fmt && r.slot_bytes() >= need
+        };
+        if !fits {
             let n = self.shared.st.lock().ring.as_ref().unwrap().nslots;
             self.clear_locked(&mut c)?;
             self.setup_locked(&mut c, n)?;
@@ -529,16 +542,25 @@ impl Camera {
             }
         }
         let ptrs = (ring.slot_ptr(first), ring.slot_ptr(0));
+        let sb = ring.slot_bytes();
         drop(st);
         // Copy outside the lock; the pinned slots cannot be overwritten.
         let first_run = k.min(n - first);
         // SAFETY: the pinned slots [first, first+first_run) and [0, k-first_run) are inside the
         // ring, stay allocated (clear/close need the camera lock we hold) and are not written.
         unsafe {
-            let a = std::slice::from_raw_parts(ptrs.0, first_run * fb);
-            let b = std::slice::from_raw_parts(ptrs.1, (k - first_run) * fb);
-            copy_frames(a, &mut dst[..first_run * fb], fb, &fmt, t);
-            copy_frames(b, &mut dst[first_run * fb..k * fb], fb, &fmt, t);
+            if sb == fb {
+                let a = std::slice::from_raw_parts(ptrs.0, first_run * fb);
+                let b = std::slice::from_raw_parts(ptrs.1, (k - first_run) * fb);
+                copy_frames(a, &mut dst[..first_run * fb], fb, &fmt, t);
+                copy_frames(b, &mut dst[first_run * fb..k * fb], fb, &fmt, t);
+            } else {
+                // Slots carry a device trailer: copy frame by frame.
+                for i in 0..k {
+                    let p = if i < first_run { ptrs.0.add(i * sb) } else { ptrs.1.add((i - first_run) * sb) };
+                    copy_frames(std::slice::from_raw_parts(p, fb), &mut dst[i * fb..(i + 1) * fb], fb, &fmt, t);
+                }
+            }
         }
         self.shared.st.lock().ring.as_mut().unwrap().unpin(k, !peek);
         Ok(k)
@@ -593,6 +615,7 @@ impl Camera {
             rows,
             cols,
             indexing: c.native as i64,
+            slot_bytes: ring.slot_bytes() as i64,
         };
         if k > 0 {
             chunk.chunk_id = ring.lock_chunk(k);
@@ -799,8 +822,111 @@ fn copy_frames(src: &[u8], dst: &mut [u8], fb: usize, fmt: &FrameFormat, t: Tran
     }
 }
 
+/// Record a fault: the acquisition ends, waiters learn why.
+fn fault(shared: &Shared, e: Error) {
+    crate::log::error(&format!("acquisition fault: {e}"));
+    let mut st = shared.st.lock();
+    st.fault = Some(e);
+    shared.state.store(AcqState::Fault as i32, Ordering::Release);
+    drop(st);
+    shared.cv.notify_all();
+}
+
+/// Count device losses the stream reports outside any frame.
+fn take_lost(shared: &Shared, stream: &mut dyn Stream) {
+    let n = catch_unwind(AssertUnwindSafe(|| stream.take_lost())).unwrap_or(0);
+    if n > 0 {
+        if let Some(ring) = shared.st.lock().ring.as_mut() {
+            ring.add_lost_device(n);
+        }
+    }
+}
+
+/// The ring's record of a frame the backend delivered.
+fn frame_info(meta: &FrameMeta) -> FrameInfo {
+    FrameInfo {
+        index: 0,
+        framestamp: meta.framestamp,
+        timestamp_ticks: meta.timestamp_ticks,
+        timestamp_hz: meta.timestamp_hz,
+        host_time_ns: now_ns(),
+        flags: meta.flags,
+    }
+}
+
+/// The acquisition thread for in-place streams: hands ring slots to the device ahead of
+/// time and publishes them as the device fills them.
+fn in_place_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>, ahead: usize) {
+    let limit = shared.limit.load(Ordering::Acquire);
+    let mut give: Vec<*mut u8> = Vec::with_capacity(ahead);
+    loop {
+        if shared.stop.load(Ordering::Acquire) {
+            return;
+        }
+        let len = {
+            let mut st = shared.st.lock();
+            let Some(ring) = st.ring.as_mut() else { return };
+            if ring.status().acquired as u64 >= limit {
+                return;
+            }
+            // Keep up to `ahead` slots (at most half the ring) with the device; give up the
+            // oldest unread frame only when the device would otherwise have none.
+            let want = ahead.min(ring.nslots / 2).max(1);
+            while ring.reserved() < want {
+                match ring.reserve_ahead(ring.reserved() == 0) {
+                    Some(slot) => give.push(ring.slot_ptr(slot)),
+                    None => break,
+                }
+            }
+            ring.slot_bytes()
+        };
+        for p in give.drain(..) {
+            if let Err(e) = stream.give_slot(p, len) {
+                return fault(&shared, e);
+            }
+        }
+        let r = catch_unwind(AssertUnwindSafe(|| stream.next_in_place(POLL)));
+        take_lost(&shared, stream.as_mut());
+        match r {
+            Ok(Ok(InPlaceEvent::Timeout)) => {}
+            Ok(Ok(InPlaceEvent::Flushed)) => {
+                if let Some(ring) = shared.st.lock().ring.as_mut() {
+                    ring.unreserve_all();
+                }
+            }
+            Ok(Ok(InPlaceEvent::Frame { ptr, meta })) => {
+                let mut st = shared.st.lock();
+                let mut wake = false;
+                if let Some(ring) = st.ring.as_mut() {
+                    if ring.oldest_reserved().map(|s| ring.slot_ptr(s)) != Some(ptr) {
+                        drop(st);
+                        return fault(&shared, err!(VENDOR, "the device returned a buffer out of order ({ptr:?})"));
+                    }
+                    ring.publish_reserved(frame_info(&meta), meta.lost_before);
+                    wake = ring.unread() >= st.min_wait;
+                }
+                drop(st);
+                if wake {
+                    shared.cv.notify_all();
+                }
+            }
+            Ok(Err(e)) => return fault(&shared, e),
+            Err(p) => return fault(&shared, Error::new(Status::INTERNAL, format!("the backend panicked while acquiring: {}", panic_message(p.as_ref())))),
+        }
+    }
+}
+
 /// The acquisition thread: moves frames from the backend stream into the ring.
 fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
+    let ahead = stream.in_place();
+    if ahead > 0 {
+        in_place_loop(shared.clone(), stream, ahead);
+        // The stream is gone (its device flushed): no slot is held any more.
+        if let Some(ring) = shared.st.lock().ring.as_mut() {
+            ring.unreserve_all();
+        }
+        return;
+    }
     let limit = shared.limit.load(Ordering::Acquire);
     loop {
         if shared.stop.load(Ordering::Acquire) {
@@ -819,17 +945,11 @@ fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
         // it, and the ring outlives the thread (stop joins it before clear/close).
         let dst = unsafe { std::slice::from_raw_parts_mut(ptr, fb) };
         let r = catch_unwind(AssertUnwindSafe(|| stream.next_frame(dst, POLL)));
+        take_lost(&shared, stream.as_mut());
         let fault = match r {
             Ok(Ok(None)) => continue,
             Ok(Ok(Some(meta))) => {
-                let info = FrameInfo {
-                    index: 0,
-                    framestamp: meta.framestamp,
-                    timestamp_ticks: meta.timestamp_ticks,
-                    timestamp_hz: meta.timestamp_hz,
-                    host_time_ns: now_ns(),
-                    flags: meta.flags,
-                };
+                let info = frame_info(&meta);
                 let mut st = shared.st.lock();
                 let mut wake = false;
                 if let Some(ring) = st.ring.as_mut() {
@@ -845,12 +965,6 @@ fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
             Ok(Err(e)) => e,
             Err(p) => Error::new(Status::INTERNAL, format!("the backend panicked while acquiring: {}", panic_message(p.as_ref()))),
         };
-        crate::log::error(&format!("acquisition fault: {fault}"));
-        let mut st = shared.st.lock();
-        st.fault = Some(fault);
-        shared.state.store(AcqState::Fault as i32, Ordering::Release);
-        drop(st);
-        shared.cv.notify_all();
-        return;
+        return self::fault(&shared, fault);
     }
 }

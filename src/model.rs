@@ -128,9 +128,11 @@ pub struct FramesStatus {
 }
 
 /// A zero-copy view of contiguous unread frames in the ring (from `lock_chunk`).
-/// `data` is the address of `n_frames * frame_bytes` bytes in the device's layout (`rows`,
-/// `cols`, indexing `indexing`); `infos` the address of `n_frames` frame infos. Both stay
-/// valid and unchanged until `unlock_chunk(chunk_id)` or close.
+/// `data` is the address of the first of `n_frames` frames of `frame_bytes` bytes each, in
+/// the device's layout (`rows`, `cols`, indexing `indexing`), `slot_bytes` apart (equal to
+/// `frame_bytes` unless the camera writes a trailer after each frame); `infos` the address of
+/// `n_frames` frame infos. Both stay valid and unchanged until `unlock_chunk(chunk_id)` or
+/// close.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Chunk {
@@ -143,6 +145,7 @@ pub struct Chunk {
     pub rows: i64,
     pub cols: i64,
     pub indexing: i64,
+    pub slot_bytes: i64,
 }
 
 /// Attribute kinds (`labcam_attr_info.kind`).

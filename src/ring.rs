@@ -120,8 +120,12 @@ pub struct Ring {
     pub nslots: usize,
     pub format: FrameFormat,
     frame_bytes: usize,
+    /// Distance between slots: frame_bytes, or more when the device writes a trailer.
+    slot_bytes: usize,
     read_pos: usize,
     unread: usize,
+    /// Slots after the unread ones handed to an in-place device, in the order it fills them.
+    reserved: usize,
     /// Frames from `read_pos` on that must not be overwritten.
     pinned: usize,
     next_index: i64,
@@ -134,9 +138,12 @@ pub struct Ring {
 }
 
 impl Ring {
-    pub fn new(nslots: usize, format: FrameFormat) -> Result<Ring> {
+    /// A ring of `nslots` frames of `format`, slots `slot_bytes` apart (at least the frame
+    /// size; more for devices that write a trailer after each frame in place).
+    pub fn new(nslots: usize, format: FrameFormat, slot_bytes: usize) -> Result<Ring> {
         let frame_bytes = format.frame_bytes as usize;
-        let total = nslots.checked_mul(frame_bytes).ok_or_else(|| {
+        let slot_bytes = slot_bytes.max(frame_bytes);
+        let total = nslots.checked_mul(slot_bytes).ok_or_else(|| {
             Error::new(Status::NO_MEMORY, format!("{nslots} frames of {frame_bytes} bytes overflow the address space"))
         })?;
         let mut infos = Vec::new();
@@ -149,8 +156,10 @@ impl Ring {
             nslots,
             format,
             frame_bytes,
+            slot_bytes,
             read_pos: 0,
             unread: 0,
+            reserved: 0,
             pinned: 0,
             next_index: 0,
             read: 0,
@@ -165,6 +174,7 @@ impl Ring {
     pub fn reset(&mut self) {
         self.read_pos = 0;
         self.unread = 0;
+        self.reserved = 0;
         self.pinned = 0;
         self.next_index = 0;
         self.read = 0;
@@ -175,6 +185,9 @@ impl Ring {
 
     pub fn frame_bytes(&self) -> usize {
         self.frame_bytes
+    }
+    pub fn slot_bytes(&self) -> usize {
+        self.slot_bytes
     }
     pub fn unread(&self) -> usize {
         self.unread
@@ -199,7 +212,7 @@ impl Ring {
 
     /// Where the next frame goes.
     pub fn reserve(&self) -> WriteTarget {
-        if self.unread < self.nslots {
+        if self.unread + self.reserved < self.nslots {
             WriteTarget::Slot((self.read_pos + self.unread) % self.nslots)
         } else {
             WriteTarget::Scratch
@@ -217,7 +230,60 @@ impl Ring {
     pub fn slot_ptr(&self, slot: usize) -> *mut u8 {
         debug_assert!(slot < self.nslots);
         // SAFETY: slot < nslots, so the offset is inside the allocation.
-        unsafe { self.mem.as_ptr().add(slot * self.frame_bytes) }
+        unsafe { self.mem.as_ptr().add(slot * self.slot_bytes) }
+    }
+
+    // ---- in-place devices ------------------------------------------------------------
+    // The device is handed free slots ahead of time, in ring order, and fills them in that
+    // order. When the ring is full and the device is about to run out of slots, the slot of
+    // the oldest unread frame is handed over and that frame counted in lost_overwritten (the
+    // device may write it at any moment). Pinned frames are never handed over.
+
+    /// Hand the next slot to the device, if one can be. A full ring gives up its oldest
+    /// unread frame only when `overwrite` (the device is about to run out of slots).
+    pub fn reserve_ahead(&mut self, overwrite: bool) -> Option<usize> {
+        if self.unread + self.reserved >= self.nslots {
+            if !overwrite || self.unread == 0 || self.pinned > 0 || self.locked.is_some() {
+                return None;
+            }
+            self.read_pos = (self.read_pos + 1) % self.nslots;
+            self.unread -= 1;
+            self.lost_overwritten += 1;
+        }
+        let slot = (self.read_pos + self.unread + self.reserved) % self.nslots;
+        self.reserved += 1;
+        Some(slot)
+    }
+
+    pub fn reserved(&self) -> usize {
+        self.reserved
+    }
+
+    /// The slot the device fills next.
+    pub fn oldest_reserved(&self) -> Option<usize> {
+        (self.reserved > 0).then(|| (self.read_pos + self.unread) % self.nslots)
+    }
+
+    /// The device filled the oldest reserved slot.
+    pub fn publish_reserved(&mut self, mut info: FrameInfo, lost_before: u64) {
+        debug_assert!(self.reserved > 0);
+        let slot = (self.read_pos + self.unread) % self.nslots;
+        self.lost_device += lost_before as i64;
+        info.index = self.next_index;
+        self.next_index += 1;
+        self.infos[slot] = info;
+        self.unread += 1;
+        self.reserved -= 1;
+    }
+
+    /// Frames the device lost outside any delivered frame's account.
+    pub fn add_lost_device(&mut self, n: u64) {
+        self.lost_device += n as i64;
+    }
+
+    /// The device dropped every slot it held (flush, restart, stop).
+    pub fn unreserve_all(&mut self) {
+        self.reserved = 0;
     }
 
     /// Record a frame written into `t`. Returns false when it had to be dropped (ring full of
@@ -230,7 +296,7 @@ impl Ring {
         let slot = match t {
             WriteTarget::Slot(s) => s,
             WriteTarget::Scratch => {
-                if self.unread < self.nslots {
+                if self.unread + self.reserved < self.nslots {
                     // A reader freed a slot while the frame was arriving.
                     (self.read_pos + self.unread) % self.nslots
                 } else if self.pinned > 0 || self.locked.is_some() {

@@ -27,7 +27,7 @@
 
 mod sys;
 
-use crate::backend::{Device, Driver, FrameMeta, Stream};
+use crate::backend::{Device, Driver, FrameMeta, InPlaceEvent, Stream};
 use crate::error::Result;
 use crate::model::*;
 use parking_lot::Mutex;
@@ -177,8 +177,13 @@ unsafe impl Send for BufferPool {}
 unsafe impl Sync for BufferPool {}
 
 impl BufferPool {
+    /// How many buffers to keep queued for frames of `size` bytes.
+    fn count(size: usize) -> usize {
+        ((256usize << 20) / size.max(1)).clamp(4, 32)
+    }
+
     fn new(size: usize) -> BufferPool {
-        let n = ((256usize << 20) / size.max(1)).clamp(4, 32);
+        let n = Self::count(size);
         let words = size.div_ceil(8);
         // Non-zero fill writes every page now rather than during the first frames.
         let bufs = (0..n).map(|_| Box::into_raw(vec![1u64; words].into_boxed_slice()) as *mut u64).collect();
@@ -338,6 +343,20 @@ impl AndorCamera {
         self.registered = r == sys::AT_SUCCESS;
     }
 
+    /// The ring slot size when the SDK can write frames straight into the ring: its rows
+    /// carry no padding and the encoding needs no unpacking, so a frame is already in
+    /// labcam's layout at the start of the buffer (the metadata trailer follows it).
+    fn in_place_slot(&self) -> Result<Option<usize>> {
+        let enc = self.encoding()?;
+        let Some((bpp, _)) = encoding_layout(&enc) else { return Ok(None) };
+        let unpadded = self.int("AOIStride")? == self.int("AOIWidth")? * bpp;
+        if enc == "Mono12Packed" || !unpadded {
+            return Ok(None);
+        }
+        // 8-byte aligned slots (AT_QueueBuffer's rule), whatever the trailer size.
+        Ok(Some((self.int("ImageSizeBytes")? as usize).div_ceil(8) * 8))
+    }
+
     /// Continuous cycle, metadata on, and a buffer pool of the current ImageSizeBytes.
     /// Returns whether metadata is on.
     fn prepare(&mut self) -> Result<bool> {
@@ -353,7 +372,10 @@ impl AndorCamera {
             }
         }
         let size = self.int("ImageSizeBytes")? as usize;
-        if self.pool.as_ref().map(|p| p.size) != Some(size) {
+        if self.in_place_slot()?.is_some() {
+            // Frames go straight into the ring: no buffers of our own.
+            self.pool = None;
+        } else if self.pool.as_ref().map(|p| p.size) != Some(size) {
             self.pool = Some(Arc::new(BufferPool::new(size)));
         }
         Ok(metadata)
@@ -640,6 +662,11 @@ impl Device for AndorCamera {
         Ok(())
     }
 
+    fn ring_slot_bytes(&mut self) -> Result<Option<usize>> {
+        self.prepare()?;
+        Ok(self.in_place_slot()?)
+    }
+
     fn start(&mut self) -> Result<Box<dyn Stream>> {
         let metadata = self.prepare()?;
         let enc = self.encoding()?;
@@ -649,11 +676,14 @@ impl Device for AndorCamera {
         let ts_hz = if self.has("TimestampClockFrequency") { self.int("TimestampClockFrequency")? as f64 } else { 0.0 };
         let internal = self.enum_value("TriggerMode")? == "Internal";
         let period_ticks = ts_hz / self.float("FrameRate")?;
+        let pool = self.pool.clone();
+        let in_place = if pool.is_none() { BufferPool::count(size) } else { 0 };
         let mut s = AndorStream {
             api: self.api.clone(),
             h: self.h,
-            pool: self.pool.clone().unwrap(),
+            pool,
             size,
+            image_size: size,
             stride,
             width: fmt.width as usize,
             height: fmt.height as usize,
@@ -669,11 +699,17 @@ impl Device for AndorCamera {
             overflows: self.overflows.clone(),
             overflow_seen: self.overflows.load(Ordering::Acquire),
             after_overflow: false,
+            overflow_lost: 0,
             last_ts: None,
             pending_lost: 0,
+            in_place,
+            queued: std::collections::VecDeque::new(),
+            needs_start: in_place > 0,
         };
-        s.queue_all()?;
-        self.command("AcquisitionStart")?;
+        if in_place == 0 {
+            s.queue_all()?;
+            self.command("AcquisitionStart")?;
+        }
         Ok(Box::new(s))
     }
 
@@ -686,8 +722,18 @@ impl Device for AndorCamera {
 struct AndorStream {
     api: Arc<Api>,
     h: AtH,
-    pool: Arc<BufferPool>,
+    /// Copy mode: our buffers (None in in-place mode).
+    pool: Option<Arc<BufferPool>>,
+    /// Bytes per queued buffer.
     size: usize,
+    /// ImageSizeBytes: the frame and its metadata trailer.
+    image_size: usize,
+    /// Ring slots kept queued in in-place mode (0: copy mode through `pool`).
+    in_place: usize,
+    /// In-place: the slots queued, in order.
+    queued: std::collections::VecDeque<usize>,
+    /// In-place: AcquisitionStart waits until slots are queued.
+    needs_start: bool,
     stride: usize,
     width: usize,
     height: usize,
@@ -703,6 +749,8 @@ struct AndorStream {
     overflows: Arc<AtomicU64>,
     overflow_seen: u64,
     after_overflow: bool,
+    /// Frames lost to overflows not yet reported (take_lost).
+    overflow_lost: u64,
     last_ts: Option<i64>,
     pending_lost: u64,
 }
@@ -745,7 +793,7 @@ pub fn parse_timestamp(buf: &[u8]) -> Option<u64> {
 
 impl AndorStream {
     fn queue(&mut self, i: usize) -> Result<()> {
-        let p = self.pool.ptr(i);
+        let p = self.pool.as_ref().unwrap().ptr(i);
         let r = unsafe { (self.api.QueueBuffer)(self.h, p, self.size as c_int) };
         if r != sys::AT_SUCCESS {
             return Err(vendor_error("AT_QueueBuffer", "", r));
@@ -754,22 +802,8 @@ impl AndorStream {
     }
 
     fn queue_all(&mut self) -> Result<()> {
-        for i in 0..self.pool.bufs.len() {
+        for i in 0..self.pool.as_ref().map(|p| p.bufs.len()).unwrap_or(0) {
             self.queue(i)?;
-        }
-        Ok(())
-    }
-
-    /// After a buffer overflow the camera has aborted the acquisition: restart it.
-    fn restart(&mut self) -> Result<()> {
-        unsafe {
-            (self.api.Command)(self.h, wide("AcquisitionStop").as_ptr());
-            (self.api.Flush)(self.h);
-        }
-        self.queue_all()?;
-        let r = unsafe { (self.api.Command)(self.h, wide("AcquisitionStart").as_ptr()) };
-        if r != sys::AT_SUCCESS {
-            return Err(vendor_error("AT_Command", "AcquisitionStart", r));
         }
         Ok(())
     }
@@ -792,45 +826,21 @@ impl AndorStream {
     }
 }
 
-impl Stream for AndorStream {
-    fn next_frame(&mut self, dst: &mut [u8], timeout: Duration) -> Result<Option<FrameMeta>> {
-        let mut p: *mut u8 = std::ptr::null_mut();
-        let mut n: c_int = 0;
-        let r = unsafe { (self.api.WaitBuffer)(self.h, &mut p, &mut n, timeout.as_millis() as u32) };
-        match r {
-            sys::AT_SUCCESS => {}
-            sys::AT_ERR_TIMEDOUT | sys::AT_ERR_NODATA => return Ok(None),
-            sys::AT_ERR_HARDWARE_OVERFLOW => {
-                // The camera's memory filled and it aborted the acquisition, losing at least
-                // the frame that did not fit; restart, and count the rest from the timestamp
-                // gap at the next frame.
-                crate::log::warn("andor_sdk3: buffer overflow (AT_ERR_HARDWARE_OVERFLOW); restarting the acquisition");
-                self.overflow_seen = self.overflows.load(Ordering::Acquire);
-                self.after_overflow = true;
-                self.restart()?;
-                return Ok(None);
-            }
-            r => return Err(vendor_error("AT_WaitBuffer", "", r)),
-        }
-        let Some(i) = (0..self.pool.bufs.len()).find(|&i| self.pool.ptr(i) == p) else {
-            bail!(VENDOR, "AT_WaitBuffer returned a buffer that was never queued ({p:?})");
-        };
-        if n as usize != self.size {
-            bail!(VENDOR, "AT_WaitBuffer returned {n} bytes for a buffer queued with {}", self.size);
-        }
-        // SAFETY: the buffer has `size` bytes; the SDK is done with it until re-queued.
-        let bytes = unsafe { std::slice::from_raw_parts(p as *const u8, self.size) };
-        self.copy_image(bytes, dst);
+impl AndorStream {
+    /// Framestamp, timestamp and losses of the frame whose buffer (with trailer) is `bytes`.
+    fn meta(&mut self, bytes: &[u8]) -> FrameMeta {
         let ts = if self.metadata { parse_timestamp(bytes).map(|t| t as i64) } else { None };
-        self.queue(i)?;
         // Framestamp: from nominal timestamps with the internal trigger, else a count.
         let nominal = self.internal && self.period_ticks > 0.0;
-        if std::mem::take(&mut self.after_overflow) {
+        let restarted = std::mem::take(&mut self.after_overflow);
+        if restarted {
             // Frames missed across the restart: at least one, more if the timestamps say so.
             let missed = match (ts, self.last_ts, nominal) {
                 (Some(t), Some(l), true) => (((t - l) as f64 / self.period_ticks).round() as i64 - 1).max(1),
                 _ => 1,
             };
+            // One of them was reported at the overflow (take_lost); the rest now.
+            self.pending_lost += (missed - 1) as u64;
             let next = self.last_n + 1 + missed;
             if let (Some(t), true) = (ts, nominal) {
                 self.first_ts = Some(t - (next as f64 * self.period_ticks) as i64);
@@ -846,18 +856,122 @@ impl Stream for AndorStream {
             _ => self.delivered,
         };
         self.last_ts = ts;
-        if self.last_n >= 0 && framestamp > self.last_n + 1 {
+        if self.last_n >= 0 && framestamp > self.last_n + 1 && !restarted {
             self.pending_lost += (framestamp - self.last_n - 1) as u64;
         }
         self.last_n = framestamp;
         self.delivered += 1;
-        Ok(Some(FrameMeta {
+        FrameMeta {
             framestamp,
             timestamp_ticks: ts.unwrap_or(-1),
             timestamp_hz: if ts.is_some() { self.ts_hz } else { 0.0 },
             flags: 0,
             lost_before: std::mem::take(&mut self.pending_lost),
-        }))
+        }
+    }
+
+    /// AT_WaitBuffer: Ok(Some(ptr)), Ok(None) on timeout or after an overflow restart
+    /// (`restarted` tells which).
+    fn wait(&mut self, timeout: Duration) -> Result<(Option<*mut u8>, bool)> {
+        let mut p: *mut u8 = std::ptr::null_mut();
+        let mut n: c_int = 0;
+        let r = unsafe { (self.api.WaitBuffer)(self.h, &mut p, &mut n, timeout.as_millis() as u32) };
+        match r {
+            sys::AT_SUCCESS => {
+                if n as usize != self.size {
+                    bail!(VENDOR, "AT_WaitBuffer returned {n} bytes for a buffer queued with {}", self.size);
+                }
+                Ok((Some(p), false))
+            }
+            sys::AT_ERR_TIMEDOUT | sys::AT_ERR_NODATA => Ok((None, false)),
+            sys::AT_ERR_HARDWARE_OVERFLOW => {
+                // The camera's memory filled and it aborted the acquisition, losing at least
+                // the frame that did not fit; restart, and count the rest from the timestamp
+                // gap at the next frame.
+                crate::log::warn("andor_sdk3: buffer overflow (AT_ERR_HARDWARE_OVERFLOW); restarting the acquisition");
+                self.overflow_seen = self.overflows.load(Ordering::Acquire);
+                self.after_overflow = true;
+                self.overflow_lost += 1;
+                unsafe {
+                    (self.api.Command)(self.h, wide("AcquisitionStop").as_ptr());
+                    (self.api.Flush)(self.h);
+                }
+                Ok((None, true))
+            }
+            r => Err(vendor_error("AT_WaitBuffer", "", r)),
+        }
+    }
+}
+
+impl Stream for AndorStream {
+    fn next_frame(&mut self, dst: &mut [u8], timeout: Duration) -> Result<Option<FrameMeta>> {
+        let p = match self.wait(timeout)? {
+            (Some(p), _) => p,
+            (None, true) => {
+                self.queue_all()?;
+                let r = unsafe { (self.api.Command)(self.h, wide("AcquisitionStart").as_ptr()) };
+                if r != sys::AT_SUCCESS {
+                    return Err(vendor_error("AT_Command", "AcquisitionStart", r));
+                }
+                return Ok(None);
+            }
+            (None, false) => return Ok(None),
+        };
+        let pool = self.pool.clone().unwrap();
+        let Some(i) = (0..pool.bufs.len()).find(|&i| pool.ptr(i) == p) else {
+            bail!(VENDOR, "AT_WaitBuffer returned a buffer that was never queued ({p:?})");
+        };
+        // SAFETY: the buffer has `size` bytes; the SDK is done with it until re-queued.
+        let bytes = unsafe { std::slice::from_raw_parts(p as *const u8, self.image_size) };
+        self.copy_image(bytes, dst);
+        let meta = self.meta(bytes);
+        self.queue(i)?;
+        Ok(Some(meta))
+    }
+
+    fn take_lost(&mut self) -> u64 {
+        std::mem::take(&mut self.overflow_lost)
+    }
+
+    fn in_place(&self) -> usize {
+        self.in_place
+    }
+
+    fn give_slot(&mut self, ptr: *mut u8, len: usize) -> Result<()> {
+        self.size = len;
+        let r = unsafe { (self.api.QueueBuffer)(self.h, ptr, len as c_int) };
+        if r != sys::AT_SUCCESS {
+            return Err(vendor_error("AT_QueueBuffer", "", r));
+        }
+        self.queued.push_back(ptr as usize);
+        Ok(())
+    }
+
+    fn next_in_place(&mut self, timeout: Duration) -> Result<InPlaceEvent> {
+        if self.needs_start && !self.queued.is_empty() {
+            let r = unsafe { (self.api.Command)(self.h, wide("AcquisitionStart").as_ptr()) };
+            if r != sys::AT_SUCCESS {
+                return Err(vendor_error("AT_Command", "AcquisitionStart", r));
+            }
+            self.needs_start = false;
+        }
+        match self.wait(timeout)? {
+            (Some(p), _) => {
+                if self.queued.pop_front() != Some(p as usize) {
+                    bail!(VENDOR, "AT_WaitBuffer returned {p:?}, not the oldest queued buffer");
+                }
+                // SAFETY: the SDK filled `image_size` bytes of the slot.
+                let bytes = unsafe { std::slice::from_raw_parts(p as *const u8, self.image_size) };
+                let meta = self.meta(bytes);
+                Ok(InPlaceEvent::Frame { ptr: p, meta })
+            }
+            (None, true) => {
+                self.queued.clear();
+                self.needs_start = true;
+                Ok(InPlaceEvent::Flushed)
+            }
+            (None, false) => Ok(InPlaceEvent::Timeout),
+        }
     }
 }
 
