@@ -388,10 +388,10 @@ fn in_place_frames_are_written_into_the_ring() {
     // frames, and its 64-frame memory overflows.
     thread::sleep(Duration::from_millis(250));
     let infos = unsafe { std::slice::from_raw_parts(c.infos as *const FrameInfo, k_n) };
-    for k in 0..k_n {
+    for (k, info) in infos.iter().enumerate() {
         let frame = unsafe { std::slice::from_raw_parts((c.data as *const u8).add(k * c.slot_bytes as usize), fb as usize) };
-        assert_eq!(infos[k].index, first + k as i64, "pinned frames are never overwritten");
-        check_frame(frame, 2, infos[k].framestamp, roi, 65536);
+        assert_eq!(info.index, first + k as i64, "pinned frames are never overwritten");
+        check_frame(frame, 2, info.framestamp, roi, 65536);
     }
     ok(h, unsafe { labcam_unlock_chunk(h, c.chunk_id) });
     ok(h, unsafe { labcam_stop(h) });

@@ -664,7 +664,7 @@ impl Device for AndorCamera {
 
     fn ring_slot_bytes(&mut self) -> Result<Option<usize>> {
         self.prepare()?;
-        Ok(self.in_place_slot()?)
+        self.in_place_slot()
     }
 
     fn start(&mut self) -> Result<Box<dyn Stream>> {
