@@ -108,6 +108,12 @@ fn parse_kv(s: &str) -> std::result::Result<(String, String), String> {
 }
 
 fn main() -> ExitCode {
+    // Behave like other command-line tools when the reader goes away (`labcam attrs | head`):
+    // end quietly on SIGPIPE instead of failing to print.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli.cmd) {
         Ok(()) => ExitCode::SUCCESS,
