@@ -11,7 +11,9 @@
 
 use crate::error::{Error, Result, Status};
 use libloading::Library;
+use parking_lot::Mutex;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Where to look for one vendor library.
 pub struct LibrarySpec<'a> {
@@ -93,4 +95,41 @@ pub unsafe fn optional_symbol<T: Copy>(lib: &Library, name: &str) -> Option<T> {
     cname.extend_from_slice(name.as_bytes());
     cname.push(0);
     lib.get::<T>(&cname).ok().map(|s| *s)
+}
+
+/// A backend's vendor function table, loaded on first use and kept; a new library path
+/// (`labcam_set_backend_library`) makes the next use load again, while cameras already open
+/// keep the table they were opened with.
+pub struct VendorLibrary<T> {
+    explicit: Mutex<Option<PathBuf>>,
+    table: Mutex<Option<Arc<T>>>,
+}
+
+impl<T> VendorLibrary<T> {
+    pub const fn new() -> Self {
+        VendorLibrary { explicit: Mutex::new(None), table: Mutex::new(None) }
+    }
+
+    /// The table, loading it with `load(explicit path)` the first time.
+    pub fn get(&self, load: impl FnOnce(Option<&PathBuf>) -> Result<T>) -> Result<Arc<T>> {
+        let mut t = self.table.lock();
+        if let Some(table) = t.as_ref() {
+            return Ok(table.clone());
+        }
+        let table = Arc::new(load(self.explicit.lock().as_ref())?);
+        *t = Some(table.clone());
+        Ok(table)
+    }
+
+    /// Set the path tried first (None: the default search); takes effect at the next load.
+    pub fn set_path(&self, path: Option<PathBuf>) {
+        *self.explicit.lock() = path;
+        *self.table.lock() = None;
+    }
+}
+
+impl<T> Default for VendorLibrary<T> {
+    fn default() -> Self {
+        Self::new()
+    }
 }

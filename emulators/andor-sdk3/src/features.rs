@@ -138,6 +138,19 @@ pub fn is_read_only(t: &Target, name: &str) -> (c_int, bool) {
     }
 }
 
+/// The checks before any write: implemented with this type (2), not read-only (3),
+/// writable now (5).
+fn check_write(t: &Target, name: &str, want: Kind) -> Result<(), c_int> {
+    let a = check(t, name, want)?;
+    if a == R {
+        return Err(code::READONLY);
+    }
+    if !writable(t, a) {
+        return Err(code::NOTWRITABLE);
+    }
+    Ok(())
+}
+
 fn cam<'a>(t: &'a Target) -> &'a std::sync::Arc<Cam> {
     match t {
         Target::Cam(c) => c,
@@ -202,15 +215,8 @@ pub fn get_int_max(t: &Target, name: &str) -> Result<i64, c_int> {
 }
 
 pub fn set_int(t: &Target, name: &str, v: i64) -> c_int {
-    let a = match check(t, name, Int) {
-        Ok(a) => a,
-        Err(e) => return e,
-    };
-    if a == R {
-        return code::READONLY;
-    }
-    if !writable(t, a) {
-        return code::NOTWRITABLE;
+    if let Err(e) = check_write(t, name, Int) {
+        return e;
     }
     let c = cam(t);
     let mut st = c.lock();
@@ -291,12 +297,8 @@ pub fn get_float_max(t: &Target, name: &str) -> Result<f64, c_int> {
 }
 
 pub fn set_float(t: &Target, name: &str, v: f64) -> c_int {
-    let a = match check(t, name, Float) {
-        Ok(a) => a,
-        Err(e) => return e,
-    };
-    if a == R {
-        return code::READONLY;
+    if let Err(e) = check_write(t, name, Float) {
+        return e;
     }
     let c = cam(t);
     let mut st = c.lock();
@@ -335,15 +337,8 @@ pub fn get_bool(t: &Target, name: &str) -> Result<c_int, c_int> {
 }
 
 pub fn set_bool(t: &Target, name: &str, v: bool) -> c_int {
-    let a = match check(t, name, Bool) {
-        Ok(a) => a,
-        Err(e) => return e,
-    };
-    if a == R {
-        return code::READONLY;
-    }
-    if !writable(t, a) {
-        return code::NOTWRITABLE;
+    if let Err(e) = check_write(t, name, Bool) {
+        return e;
     }
     let c = cam(t);
     let mut st = c.lock();
@@ -409,15 +404,8 @@ pub fn enum_index_available(t: &Target, name: &str, i: c_int) -> Result<bool, c_
 }
 
 pub fn set_enum_index(t: &Target, name: &str, i: c_int) -> c_int {
-    let a = match check(t, name, Enum) {
-        Ok(a) => a,
-        Err(e) => return e,
-    };
-    if a == R {
-        return code::READONLY;
-    }
-    if !writable(t, a) {
-        return code::NOTWRITABLE;
+    if let Err(e) = check_write(t, name, Enum) {
+        return e;
     }
     match enum_index_available(t, name, i) {
         Ok(true) => {}

@@ -29,8 +29,8 @@ mod sys;
 
 use crate::backend::{Device, Driver, FrameMeta, InPlaceEvent, Stream};
 use crate::error::Result;
+use crate::loader::VendorLibrary;
 use crate::model::*;
-use parking_lot::Mutex;
 use std::ffi::{c_int, c_void};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,28 +69,24 @@ const CATALOGUE: &[(&str, AttrKind)] = &[
 ];
 
 pub struct AndorDriver {
-    explicit: Mutex<Option<PathBuf>>,
-    api: Mutex<Option<Arc<Api>>>,
+    lib: VendorLibrary<Api>,
 }
 
 impl AndorDriver {
     pub fn new() -> Self {
-        AndorDriver { explicit: Mutex::new(None), api: Mutex::new(None) }
+        AndorDriver { lib: VendorLibrary::new() }
     }
 
     fn api(&self) -> Result<Arc<Api>> {
-        let mut a = self.api.lock();
-        if let Some(api) = a.as_ref() {
-            return Ok(api.clone());
-        }
-        let api = Arc::new(sys::load(self.explicit.lock().as_ref())?);
-        // AT_InitialiseLibrary is idempotent; it is called once per loaded library.
-        let r = unsafe { (api.InitialiseLibrary)() };
-        if r != sys::AT_SUCCESS {
-            return Err(vendor_error("AT_InitialiseLibrary", "", r));
-        }
-        *a = Some(api.clone());
-        Ok(api)
+        self.lib.get(|path| {
+            let api = sys::load(path)?;
+            // AT_InitialiseLibrary is idempotent; it is called once per loaded library.
+            let r = unsafe { (api.InitialiseLibrary)() };
+            if r != sys::AT_SUCCESS {
+                return Err(vendor_error("AT_InitialiseLibrary", "", r));
+            }
+            Ok(api)
+        })
     }
 }
 
@@ -146,8 +142,7 @@ impl Driver for AndorDriver {
     }
 
     fn set_library_path(&self, path: Option<PathBuf>) -> Result<()> {
-        *self.explicit.lock() = path;
-        *self.api.lock() = None;
+        self.lib.set_path(path);
         Ok(())
     }
 }

@@ -27,8 +27,8 @@ mod sys;
 
 use crate::backend::{Device, Driver, FrameMeta, Stream};
 use crate::error::{Error, Result, Status};
+use crate::loader::VendorLibrary;
 use crate::model::*;
-use parking_lot::Mutex;
 use std::ffi::{c_char, CString};
 use std::path::PathBuf;
 use std::ptr::null_mut;
@@ -41,23 +41,16 @@ use sys::{cstr, Api, Ptr};
 const STREAM_BUFFERS: usize = 32;
 
 pub struct AravisDriver {
-    explicit: Mutex<Option<PathBuf>>,
-    api: Mutex<Option<Arc<Api>>>,
+    lib: VendorLibrary<Api>,
 }
 
 impl AravisDriver {
     pub fn new() -> Self {
-        AravisDriver { explicit: Mutex::new(None), api: Mutex::new(None) }
+        AravisDriver { lib: VendorLibrary::new() }
     }
 
     fn api(&self) -> Result<Arc<Api>> {
-        let mut a = self.api.lock();
-        if let Some(api) = a.as_ref() {
-            return Ok(api.clone());
-        }
-        let api = Arc::new(sys::load(self.explicit.lock().as_ref())?);
-        *a = Some(api.clone());
-        Ok(api)
+        self.lib.get(sys::load)
     }
 }
 
@@ -113,9 +106,7 @@ impl Driver for AravisDriver {
     }
 
     fn set_library_path(&self, path: Option<PathBuf>) -> Result<()> {
-        *self.explicit.lock() = path;
-        // The next use loads again; cameras already open keep their table.
-        *self.api.lock() = None;
+        self.lib.set_path(path);
         Ok(())
     }
 }
