@@ -122,8 +122,13 @@ impl<T> VendorLibrary<T> {
     }
 
     /// Set the path tried first (None: the default search); takes effect at the next load.
+    /// Setting the path already set keeps the loaded table.
     pub fn set_path(&self, path: Option<PathBuf>) {
-        *self.explicit.lock() = path;
+        let mut e = self.explicit.lock();
+        if *e == path {
+            return;
+        }
+        *e = path;
         *self.table.lock() = None;
     }
 }

@@ -6,10 +6,11 @@ use once_cell::sync::Lazy;
 
 pub mod andor_sdk3;
 pub mod aravis;
+pub mod pvcam;
 pub mod sim;
 
 static DRIVERS: Lazy<Vec<Box<dyn Driver>>> = Lazy::new(|| {
-    let v: Vec<Box<dyn Driver>> = vec![Box::new(sim::SimDriver), Box::new(aravis::AravisDriver::new()), Box::new(andor_sdk3::AndorDriver::new())];
+    let v: Vec<Box<dyn Driver>> = vec![Box::new(sim::SimDriver), Box::new(aravis::AravisDriver::new()), Box::new(andor_sdk3::AndorDriver::new()), Box::new(pvcam::PvcamDriver::new())];
     v
 });
 

@@ -1,0 +1,300 @@
+//! One emulated camera: settings, setup, and the worker that writes frames into the
+//! client's circular buffer.
+
+use crate::params::*;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// The pixel (x, y) (sensor coordinates of the bin's top-left pixel) of frame `nr`
+/// (FrameNr, 1-based): `(x + 7·y + 13·nr) mod 65536`.
+pub fn pixel(nr: i64, x: i64, y: i64) -> u16 {
+    ((x + 7 * y + 13 * nr) & 0xFFFF) as u16
+}
+
+#[derive(Clone, Debug)]
+pub struct Setup {
+    /// s1, s2, sbin, p1, p2, pbin
+    pub rgn: (u16, u16, u16, u16, u16, u16),
+    pub mode: i32,
+    pub exposure: u32,
+    pub frame_bytes: usize,
+    pub metadata: bool,
+    pub width: usize,
+    pub height: usize,
+}
+
+pub struct Settings {
+    pub exp_res: i32,
+    pub clear_mode: i32,
+    pub fan: i32,
+    pub speed: i16,
+    pub gain: i16,
+    pub temp_setpoint: i16,
+    pub clear_cycles: u16,
+    pub metadata: bool,
+    pub setup: Option<Setup>,
+}
+
+/// Progress of a running acquisition, shared with the worker.
+#[derive(Default)]
+pub struct Progress {
+    pub running: bool,
+    pub failed: bool,
+    /// Newest complete frame number (1-based; 0 = none yet). Skips numbers the camera dropped.
+    pub frame_nr: i64,
+    /// Frames written into the ring: frame k (0-based) is in slot k mod N.
+    pub written: i64,
+    pub timestamp_us: i64,
+    pub sw_triggers: u64,
+    pub generation: u64,
+    /// Oldest frame not yet unlocked (get_oldest_frame / unlock_oldest_frame).
+    pub oldest: i64,
+}
+
+pub struct Acq {
+    pub p: Mutex<Progress>,
+    pub cv: Condvar,
+}
+
+pub struct Cam {
+    pub index: i16,
+    pub s: Settings,
+    pub acq: Arc<Acq>,
+    pub ring: usize,
+    pub ring_frames: usize,
+    pub connected: bool,
+    pub worker: Option<std::thread::JoinHandle<()>>,
+}
+
+fn env_num<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+impl Cam {
+    pub fn new(index: i16) -> Cam {
+        Cam {
+            index,
+            s: Settings { exp_res: 0, clear_mode: 1, fan: 0, speed: 0, gain: 1, temp_setpoint: -1000, clear_cycles: 2, metadata: false, setup: None },
+            acq: Arc::new(Acq { p: Mutex::new(Progress::default()), cv: Condvar::new() }),
+            ring: 0,
+            ring_frames: 0,
+            connected: true,
+            worker: None,
+        }
+    }
+
+    pub fn acquiring(&self) -> bool {
+        self.acq.p.lock().unwrap().running
+    }
+
+    /// Readout time in µs for the current setup: 10 µs per sensor row read.
+    pub fn readout_us(&self) -> u32 {
+        self.s.setup.as_ref().map(|x| 20 + 10 * (x.rgn.4 as u32 - x.rgn.3 as u32 + 1)).unwrap_or(0)
+    }
+
+    /// `pl_exp_setup_cont`: validate the region and mode, compute the frame size.
+    pub fn setup(&mut self, rgn: (u16, u16, u16, u16, u16, u16), mode: i32, exposure: u32) -> Result<usize, i16> {
+        if self.acquiring() {
+            return Err(ERR_BUSY);
+        }
+        let (s1, s2, sbin, p1, p2, pbin) = rgn;
+        if !BINNINGS.contains(&(sbin as i32)) || sbin != pbin {
+            return Err(ERR_BINNING_INVALID);
+        }
+        if s2 < s1 || p2 < p1 || s2 >= SENSOR || p2 >= SENSOR || (s2 - s1 + 1) % sbin != 0 || (p2 - p1 + 1) % pbin != 0 {
+            return Err(ERR_REGION_INVALID);
+        }
+        if !EXP_MODES.iter().any(|(m, _)| *m == mode & 0xFF00) || !EXPOSE_OUT.iter().any(|(m, _)| *m == mode & 0xFF) {
+            return Err(ERR_BAD_ARGUMENT);
+        }
+        let (lo, hi) = exposure_limits(self.s.exp_res);
+        if (exposure as i64) < lo || exposure as i64 > hi {
+            return Err(ERR_OUT_OF_RANGE);
+        }
+        let (w, h) = (((s2 - s1 + 1) / sbin) as usize, ((p2 - p1 + 1) / pbin) as usize);
+        let md = self.s.metadata;
+        let frame_bytes = w * h * 2 + if md { 80 } else { 0 };
+        self.s.setup = Some(Setup { rgn, mode, exposure, frame_bytes, metadata: md, width: w, height: h });
+        Ok(frame_bytes)
+    }
+
+    /// `pl_exp_start_cont`: start writing frames into `buf` (`size` bytes).
+    pub fn start(&mut self, buf: usize, size: usize) -> Result<(), i16> {
+        let Some(setup) = self.s.setup.clone() else { return Err(ERR_SETUP_REQUIRED) };
+        if self.acquiring() {
+            return Err(ERR_BUSY);
+        }
+        if buf == 0 || size == 0 || !size.is_multiple_of(setup.frame_bytes) {
+            return Err(ERR_BAD_BUFFER);
+        }
+        if let Some(max) = env_num::<usize>("PVCAM_EMU_MAX_BUFFER") {
+            if size > max {
+                return Err(ERR_DDI_IOCTL_FAILED);
+            }
+        }
+        self.stop();
+        self.ring = buf;
+        self.ring_frames = size / setup.frame_bytes;
+        let gen = {
+            let mut p = self.acq.p.lock().unwrap();
+            *p = Progress { running: true, generation: p.generation + 1, oldest: 1, ..Default::default() };
+            p.generation
+        };
+        let acq = self.acq.clone();
+        let res_us = match self.s.exp_res {
+            1 => 1.0,
+            2 => 1e6,
+            _ => 1e3,
+        };
+        let period = Duration::from_secs_f64((setup.exposure as f64 * res_us + self.readout_us() as f64) * 1e-6);
+        let exposure_ps = (setup.exposure as f64 * res_us * 1e6) as u64;
+        let w = Worker {
+            acq,
+            gen,
+            ring: buf,
+            n: self.ring_frames,
+            setup,
+            period,
+            exposure_ps,
+            pacing: std::env::var("PVCAM_EMU_NO_PACING").map(|v| v != "1").unwrap_or(true),
+            disconnect_after: env_num("PVCAM_EMU_DISCONNECT_AFTER"),
+            drop_every: env_num("PVCAM_EMU_DROP_EVERY").unwrap_or(0),
+            burst: env_num("PVCAM_EMU_BURST").unwrap_or(0),
+            hcam: self.index,
+        };
+        self.worker = Some(std::thread::spawn(move || w.run()));
+        Ok(())
+    }
+
+    /// Stop the worker before returning: no ring write happens afterwards.
+    pub fn stop(&mut self) {
+        {
+            let mut p = self.acq.p.lock().unwrap();
+            p.running = false;
+            p.generation += 1;
+        }
+        self.acq.cv.notify_all();
+        if let Some(t) = self.worker.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Worker {
+    acq: Arc<Acq>,
+    gen: u64,
+    ring: usize,
+    n: usize,
+    setup: Setup,
+    period: Duration,
+    exposure_ps: u64,
+    pacing: bool,
+    disconnect_after: Option<i64>,
+    drop_every: i64,
+    burst: i64,
+    hcam: i16,
+}
+
+impl Worker {
+    fn run(self) {
+        let t0 = Instant::now();
+        let trigger = self.setup.mode & 0xFF00;
+        let mut consumed = 0u64;
+        let mut nr = 0i64; // device frame number
+        let mut written = 0i64;
+        loop {
+            {
+                let mut p = self.acq.p.lock().unwrap();
+                loop {
+                    if p.generation != self.gen || !p.running {
+                        return;
+                    }
+                    match trigger {
+                        0xC00 => {
+                            if p.sw_triggers > consumed {
+                                consumed += 1;
+                                break;
+                            }
+                            p = self.acq.cv.wait(p).unwrap();
+                        }
+                        0x900 => p = self.acq.cv.wait(p).unwrap(), // no edges arrive in the emulator
+                        _ => {
+                            if !self.pacing || nr < self.burst {
+                                break;
+                            }
+                            let due = t0 + self.period.mul_f64((nr + 1) as f64);
+                            let now = Instant::now();
+                            if now >= due {
+                                break;
+                            }
+                            p = self.acq.cv.wait_timeout(p, due - now).unwrap().0;
+                        }
+                    }
+                }
+                if self.disconnect_after.is_some_and(|d| nr >= d) {
+                    p.running = false;
+                    p.failed = true;
+                    drop(p);
+                    self.acq.cv.notify_all();
+                    return;
+                }
+            }
+            nr += 1;
+            if self.drop_every > 0 && nr % self.drop_every == 0 {
+                continue; // a frame the camera skipped: FrameNr jumps
+            }
+            let ts_us = (self.period.as_secs_f64() * 1e6 * nr as f64) as i64;
+            let slot = written as usize % self.n;
+            // SAFETY: the client's ring holds n frames of frame_bytes; it stays allocated until
+            // abort returns, and abort joins this thread first.
+            let buf = unsafe { std::slice::from_raw_parts_mut((self.ring + slot * self.setup.frame_bytes) as *mut u8, self.setup.frame_bytes) };
+            self.write(nr, ts_us, buf);
+            let mut p = self.acq.p.lock().unwrap();
+            if p.generation != self.gen {
+                return;
+            }
+            written += 1;
+            p.frame_nr = nr;
+            p.written = written;
+            p.timestamp_us = ts_us;
+            drop(p);
+            self.acq.cv.notify_all();
+        }
+    }
+
+    fn write(&self, nr: i64, ts_us: i64, buf: &mut [u8]) {
+        let s = &self.setup;
+        let (s1, _, sbin, p1, _, pbin) = s.rgn;
+        let mut o = 0;
+        if s.metadata {
+            // md_frame_header v3 (48 B) then md_frame_roi_header (32 B), little-endian, packed.
+            buf[..80].fill(0);
+            buf[0..4].copy_from_slice(&5328208u32.to_le_bytes());
+            buf[4] = 3;
+            buf[5..9].copy_from_slice(&(nr as u32).to_le_bytes());
+            buf[9..11].copy_from_slice(&1u16.to_le_bytes());
+            let eof_ps = ts_us as u64 * 1_000_000;
+            let bof_ps = eof_ps.saturating_sub(self.period.as_nanos() as u64 * 1000);
+            buf[11..19].copy_from_slice(&bof_ps.to_le_bytes());
+            buf[19..27].copy_from_slice(&eof_ps.to_le_bytes());
+            buf[27..35].copy_from_slice(&self.exposure_ps.to_le_bytes());
+            buf[35] = 16;
+            let r = &mut buf[48..80];
+            r[0..2].copy_from_slice(&1u16.to_le_bytes());
+            for (k, v) in [s.rgn.0, s.rgn.1, s.rgn.2, s.rgn.3, s.rgn.4, s.rgn.5].iter().enumerate() {
+                r[10 + 2 * k..12 + 2 * k].copy_from_slice(&v.to_le_bytes());
+            }
+            r[25..29].copy_from_slice(&((s.width * s.height * 2) as u32).to_le_bytes());
+            o = 80;
+        }
+        for j in 0..s.height {
+            let y = p1 as i64 + (j as i64) * pbin as i64;
+            let row = &mut buf[o + j * s.width * 2..o + (j + 1) * s.width * 2];
+            for i in 0..s.width {
+                let x = s1 as i64 + (i as i64) * sbin as i64;
+                row[2 * i..2 * i + 2].copy_from_slice(&pixel(nr, x, y).to_le_bytes());
+            }
+        }
+        let _ = self.hcam;
+    }
+}

@@ -1,0 +1,698 @@
+//! `pvcam`: Photometrics / Teledyne cameras (Prime, Kinetix, Iris, Retiga) through PVCAM,
+//! loaded at run time. Facts: `vendor-sdk/pvcam.md`.
+//!
+//! * Camera ids: `pvcam:<camera name>` as `pl_cam_get_name` gives it.
+//! * ROI and binning are not parameters in PVCAM: they go into the `rgn_type` of
+//!   `pl_exp_setup_cont` (0-based, inclusive). Binning must be one of the pairs of
+//!   `BINNING_SER`/`BINNING_PAR` (INVALID_ARGUMENT otherwise); the ROI size is rounded down to a
+//!   multiple of the binning.
+//! * Exposure: `EXP_RES` is set to microseconds when the camera offers it (else
+//!   milliseconds) and the exposure passed at setup in those units; limits from
+//!   `EXPOSURE_TIME` MIN/MAX. The frame period cannot be set in PVCAM (exposure + readout):
+//!   `set_frame_period(0)` (the fastest) is accepted, others give NOT_SUPPORTED.
+//! * Triggers → exposure modes: INT `EXT_TRIG_INTERNAL` (0x700), EXT `EXT_TRIG_EDGE_RISING`
+//!   (0x900), SOFTWARE `EXT_TRIG_SOFTWARE_EDGE` (0xC00, `pl_exp_trigger`), EXT_START
+//!   `EXT_TRIG_TRIG_FIRST` (0x800), EXT_EXPOSURE `EXT_TRIG_LEVEL` (0xA00), when the camera's
+//!   `EXPOSURE_MODE` lists them; expose-out FIRST_ROW.
+//! * Acquisition: PVCAM writes frame k into slot k mod N of one circular buffer it is given
+//!   (`pl_exp_start_cont`, CIRC_OVERWRITE). The stream owns that buffer, polls
+//!   `pl_exp_check_cont_status_ex` (PVCAM has no blocking wait) and copies each new frame once
+//!   into the labcam ring. Frames PVCAM overwrote before they were copied, and frame numbers
+//!   the camera skipped (metadata `frameNr` gaps), are counted in `lost_device`.
+//! * `METADATA_ENABLED` is switched on when available: framestamp = the metadata frame number,
+//!   timestamp = end-of-frame time in ns (`timestamp_hz` 1e9). Without metadata the
+//!   framestamp counts frames.
+//! * Attributes: every PVCAM parameter the camera reports available, by its name without
+//!   the `PARAM_` prefix (`EXP_RES`, `GAIN_INDEX`, `TEMP`), with the kind from `ATTR_TYPE`,
+//!   access from `ATTR_ACCESS`, limits, and enum entries by label.
+//! * Errors: VENDOR with the function, `pl_error_code` and `pl_error_message`.
+
+mod sys;
+
+use crate::backend::{Device, Driver, FrameMeta, Stream};
+use crate::error::Result;
+use crate::loader::VendorLibrary;
+use crate::model::*;
+use parking_lot::Mutex;
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use sys::{Api, PvFrameInfo, Rgn};
+
+/// PVCAM parameters (name without `PARAM_`, id) — vendor-sdk/pvcam.md §5.4.
+const PARAMS: &[(&str, u32)] = &[
+    ("SER_SIZE", 0x0602003A), ("PAR_SIZE", 0x06020039), ("BIT_DEPTH", 0x010201FF), ("EXPOSURE_TIME", 0x08030008),
+    ("EXP_RES", 0x09030002), ("EXPOSURE_MODE", 0x09020217), ("EXPOSE_OUT_MODE", 0x09020230), ("BINNING_SER", 0x090300A5),
+    ("BINNING_PAR", 0x090300A6), ("READOUT_PORT", 0x090200F7), ("SPDTAB_INDEX", 0x01020201), ("GAIN_INDEX", 0x01020200),
+    ("GAIN_NAME", 0x0D020202), ("SPDTAB_NAME", 0x0D020203), ("PIX_TIME", 0x06020204), ("READOUT_TIME", 0x040200B3),
+    ("CLEARING_TIME", 0x100200B4), ("PRE_TRIGGER_DELAY", 0x100200B6), ("POST_TRIGGER_DELAY", 0x100200B5),
+    ("CLEAR_MODE", 0x0902020B), ("CLEAR_CYCLES", 0x06020061), ("TEMP", 0x0102020D), ("TEMP_SETPOINT", 0x0102020E),
+    ("FAN_SPEED_SETPOINT", 0x090202C6), ("METADATA_ENABLED", 0x0B0300A8), ("ROI_COUNT", 0x060300A9), ("CIRC_BUFFER", 0x0B03012B),
+    ("FRAME_BUFFER_SIZE", 0x0803012C), ("COLOR_MODE", 0x090201F8), ("CHIP_NAME", 0x0D020081), ("SYSTEM_NAME", 0x0D020082),
+    ("VENDOR_NAME", 0x0D020083), ("PRODUCT_NAME", 0x0D020084), ("CAMERA_PART_NUMBER", 0x0D020085), ("HEAD_SER_NUM_ALPHA", 0x0D020215),
+    ("PIX_SER_SIZE", 0x0602003E), ("PIX_PAR_SIZE", 0x0602003F), ("PIX_SER_DIST", 0x060201F5), ("PIX_PAR_DIST", 0x060201F4),
+];
+const ATTR_CURRENT: i16 = 0;
+const ATTR_COUNT: i16 = 1;
+const ATTR_TYPE: i16 = 2;
+const ATTR_MIN: i16 = 3;
+const ATTR_MAX: i16 = 4;
+const ATTR_INCREMENT: i16 = 6;
+const ATTR_ACCESS: i16 = 7;
+const ATTR_AVAIL: i16 = 8;
+const CIRC_OVERWRITE: i16 = 1;
+const CCS_HALT: i16 = 1;
+const EXP_RES: u32 = 0x09030002;
+const EXPOSURE_TIME: u32 = 0x08030008;
+const METADATA_ENABLED: u32 = 0x0B0300A8;
+const TRIGGERS: [(TriggerMode, i32); 5] = [
+    (TriggerMode::Int, 0x700),
+    (TriggerMode::Ext, 0x900),
+    (TriggerMode::Software, 0xC00),
+    (TriggerMode::ExtStart, 0x800),
+    (TriggerMode::ExtExposure, 0xA00),
+];
+
+pub struct PvcamDriver {
+    lib: VendorLibrary<Api>,
+}
+
+impl PvcamDriver {
+    pub fn new() -> Self {
+        PvcamDriver { lib: VendorLibrary::new() }
+    }
+    /// The table, with `pl_pvcam_init` done once for it (PVCAM refuses a second init).
+    fn api(&self) -> Result<Arc<Api>> {
+        self.lib.get(|path| {
+            let api = sys::load(path)?;
+            api.check("pl_pvcam_init", unsafe { (api.pl_pvcam_init)() })?;
+            Ok(api)
+        })
+    }
+}
+
+impl Default for PvcamDriver {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn names(api: &Api) -> Result<Vec<String>> {
+    let mut n = 0i16;
+    api.check("pl_cam_get_total", unsafe { (api.pl_cam_get_total)(&mut n) })?;
+    (0..n)
+        .map(|i| {
+            let mut buf = [0 as c_char; 64];
+            api.check("pl_cam_get_name", unsafe { (api.pl_cam_get_name)(i, buf.as_mut_ptr()) })?;
+            Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+impl Driver for PvcamDriver {
+    fn name(&self) -> &'static str {
+        "pvcam"
+    }
+
+    fn list(&self) -> Result<Vec<String>> {
+        names(&*self.api()?)
+    }
+
+    fn open(&self, id: &str) -> Result<Box<dyn Device>> {
+        let api = self.api()?;
+        let all = names(&api)?;
+        if !all.iter().any(|n| n == id) {
+            if all.is_empty() {
+                bail!(NOT_FOUND, "PVCAM reports no camera (on Linux, check that /opt/pvcam/etc/profile.d/pvcam.sh has set PVCAM_UMD_PATH)");
+            }
+            bail!(NOT_FOUND, "no PVCAM camera '{id}' (cameras: {})", all.join(", "));
+        }
+        let c = CString::new(id).map_err(|_| err!(INVALID_ARGUMENT, "camera name contains NUL"))?;
+        let mut h = 0i16;
+        if unsafe { (api.pl_cam_open)(c.as_ptr(), &mut h, 0) } != sys::PV_OK {
+            let e = api.error("pl_cam_open");
+            return Err(if e.message.contains("busy") || e.message.contains("open") { crate::Error::new(crate::Status::BUSY, e.message) } else { e });
+        }
+        let mut cam = PvcamCamera { api, h, name: id.to_string(), params: Vec::new(), roi: Roi::default(), exposure: 0.01, trigger: 0x700, res_us: 1000.0, metadata: false, pool: None, readout_s: 0.0 };
+        cam.init()?;
+        Ok(Box::new(cam))
+    }
+
+    fn set_library_path(&self, path: Option<PathBuf>) -> Result<()> {
+        self.lib.set_path(path);
+        Ok(())
+    }
+}
+
+/// The circular buffer handed to PVCAM (one block, frame k at slot k mod n).
+struct Ring {
+    ptr: *mut u8,
+    bytes: usize,
+    n: usize,
+    frame_bytes: usize,
+}
+
+// SAFETY: a plain heap block; PVCAM and the one running stream are its only users.
+unsafe impl Send for Ring {}
+unsafe impl Sync for Ring {}
+
+impl Ring {
+    fn new(n: usize, frame_bytes: usize) -> Ring {
+        let v = vec![1u8; n * frame_bytes].into_boxed_slice();
+        let bytes = v.len();
+        Ring { ptr: Box::into_raw(v) as *mut u8, bytes, n, frame_bytes }
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this length.
+        unsafe { drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.ptr, self.bytes))) };
+    }
+}
+
+pub struct PvcamCamera {
+    api: Arc<Api>,
+    h: i16,
+    name: String,
+    /// Available parameters: (name, id, ATTR_TYPE).
+    params: Vec<(&'static str, u32, u16)>,
+    roi: Roi,
+    exposure: f64,
+    trigger: i32,
+    /// Seconds per EXP_RES unit, in µs.
+    res_us: f64,
+    metadata: bool,
+    pool: Option<Arc<Mutex<Ring>>>,
+    readout_s: f64,
+}
+
+impl Drop for PvcamCamera {
+    fn drop(&mut self) {
+        unsafe {
+            (self.api.pl_exp_abort)(self.h, CCS_HALT);
+            (self.api.pl_cam_close)(self.h);
+        }
+    }
+}
+
+impl PvcamCamera {
+    fn get_raw(&self, id: u32, attr: i16, out: *mut c_void) -> Result<()> {
+        self.api.check("pl_get_param", unsafe { (self.api.pl_get_param)(self.h, id, attr, out) })
+    }
+
+    fn get_u16(&self, id: u32, attr: i16) -> Result<u16> {
+        let mut v = 0u16;
+        self.get_raw(id, attr, &mut v as *mut u16 as *mut c_void)?;
+        Ok(v)
+    }
+
+    /// A numeric parameter's attribute as i64, by the parameter's type.
+    fn get_num(&self, id: u32, ty: u16, attr: i16) -> Result<i64> {
+        let mut buf = [0u8; 8];
+        self.get_raw(id, attr, buf.as_mut_ptr() as *mut c_void)?;
+        Ok(match ty {
+            1 => i16::from_ne_bytes([buf[0], buf[1]]) as i64,
+            6 | 11 => u16::from_ne_bytes([buf[0], buf[1]]) as i64,
+            2 | 9 => i32::from_ne_bytes(buf[..4].try_into().unwrap()) as i64,
+            7 => u32::from_ne_bytes(buf[..4].try_into().unwrap()) as i64,
+            12 => buf[0] as i8 as i64,
+            5 => buf[0] as i64,
+            8 | 16 => i64::from_ne_bytes(buf),
+            _ => bail!(NOT_SUPPORTED, "parameter {id:#x} of type {ty} is not numeric"),
+        })
+    }
+
+    fn set_num(&self, id: u32, ty: u16, v: i64) -> Result<()> {
+        let mut buf = [0u8; 8];
+        match ty {
+            1 => buf[..2].copy_from_slice(&(v as i16).to_ne_bytes()),
+            6 | 11 => buf[..2].copy_from_slice(&(v as u16).to_ne_bytes()),
+            2 | 9 => buf[..4].copy_from_slice(&(v as i32).to_ne_bytes()),
+            7 => buf[..4].copy_from_slice(&(v as u32).to_ne_bytes()),
+            12 | 5 => buf[0] = v as u8,
+            8 | 16 => buf = v.to_ne_bytes(),
+            _ => bail!(NOT_SUPPORTED, "parameter {id:#x} of type {ty} is not numeric"),
+        }
+        self.api.check("pl_set_param", unsafe { (self.api.pl_set_param)(self.h, id, buf.as_mut_ptr() as *mut c_void) })
+    }
+
+    fn string(&self, id: u32) -> Result<String> {
+        let mut n = 0u32;
+        self.get_raw(id, ATTR_COUNT, &mut n as *mut u32 as *mut c_void)?;
+        let mut buf = vec![0 as c_char; n.max(1) as usize + 1];
+        self.get_raw(id, ATTR_CURRENT, buf.as_mut_ptr() as *mut c_void)?;
+        Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned())
+    }
+
+    /// Enum items (value, label).
+    fn items(&self, id: u32) -> Result<Vec<(i32, String)>> {
+        let mut n = 0u32;
+        self.get_raw(id, ATTR_COUNT, &mut n as *mut u32 as *mut c_void)?;
+        (0..n)
+            .map(|i| {
+                let mut v = 0i32;
+                let mut buf = [0 as c_char; 256];
+                self.api.check("pl_get_enum_param", unsafe { (self.api.pl_get_enum_param)(self.h, id, i, &mut v, buf.as_mut_ptr(), 256) })?;
+                Ok((v, unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()))
+            })
+            .collect()
+    }
+
+    fn param(&self, name: &str) -> Result<(u32, u16)> {
+        self.params.iter().find(|p| p.0 == name).map(|p| (p.1, p.2)).ok_or_else(|| err!(NOT_FOUND, "PVCAM camera '{}' has no available parameter '{name}'", self.name))
+    }
+
+    fn has(&self, id: u32) -> bool {
+        self.params.iter().any(|p| p.1 == id)
+    }
+
+    /// Probe the parameters, choose µs exposure and metadata, reset the ROI.
+    fn init(&mut self) -> Result<()> {
+        for (name, id) in PARAMS {
+            let avail = self.get_u16(*id, ATTR_AVAIL).unwrap_or(0);
+            if avail != 0 {
+                let ty = self.get_u16(*id, ATTR_TYPE)?;
+                self.params.push((name, *id, ty));
+            }
+        }
+        if self.has(EXP_RES) && self.items(EXP_RES)?.iter().any(|i| i.0 == 1) {
+            self.set_num(EXP_RES, 9, 1)?;
+            self.res_us = 1.0;
+        }
+        if self.has(METADATA_ENABLED) && self.set_num(METADATA_ENABLED, 11, 1).is_ok() {
+            self.metadata = true;
+        }
+        let (w, h) = self.detector_size()?;
+        self.roi = Roi { hstart: 0, hend: w, vstart: 0, vend: h, hbin: 1, vbin: 1 };
+        Ok(())
+    }
+
+    fn binnings(&self) -> Result<Vec<(i64, i64)>> {
+        let (Ok((s, _)), Ok((p, _))) = (self.param("BINNING_SER"), self.param("BINNING_PAR")) else { return Ok(vec![(1, 1)]) };
+        let ser = self.items(s)?;
+        let par = self.items(p)?;
+        Ok(ser.iter().zip(par.iter()).map(|(a, b)| (a.0 as i64, b.0 as i64)).collect())
+    }
+
+    fn rgn(&self) -> Rgn {
+        let r = self.roi;
+        Rgn { s1: r.hstart as u16, s2: (r.hend - 1) as u16, sbin: r.hbin as u16, p1: r.vstart as u16, p2: (r.vend - 1) as u16, pbin: r.vbin as u16 }
+    }
+
+    /// `pl_exp_setup_cont` with the current settings; returns the bytes per frame.
+    fn setup_cont(&mut self) -> Result<usize> {
+        let rgn = self.rgn();
+        let exposure = (self.exposure * 1e6 / self.res_us).round() as u32;
+        let mut fb = 0u32;
+        let r = unsafe { (self.api.pl_exp_setup_cont)(self.h, 1, &rgn, self.trigger as i16, exposure, &mut fb, CIRC_OVERWRITE) };
+        self.api.check("pl_exp_setup_cont", r)?;
+        if let Ok((id, ty)) = self.param("READOUT_TIME") {
+            if let Ok(us) = self.get_num(id, ty, ATTR_CURRENT) {
+                self.readout_s = us as f64 * 1e-6;
+            }
+        }
+        Ok(fb as usize)
+    }
+}
+
+impl Device for PvcamCamera {
+    fn device_info(&mut self) -> Result<Vec<(String, String)>> {
+        let s = |n: &str| self.param(n).and_then(|(id, _)| self.string(id)).unwrap_or_default();
+        let mut ver = 0u16;
+        unsafe { (self.api.pl_pvcam_get_ver)(&mut ver) };
+        Ok(vec![
+            ("backend".into(), "pvcam".into()),
+            ("vendor".into(), s("VENDOR_NAME")),
+            ("model".into(), s("PRODUCT_NAME")),
+            ("serial".into(), s("HEAD_SER_NUM_ALPHA")),
+            ("sdk_version".into(), format!("PVCAM {}.{}.{}", ver >> 8, (ver >> 4) & 0xF, ver & 0xF)),
+            ("chip".into(), s("CHIP_NAME")),
+            ("name".into(), self.name.clone()),
+            ("library".into(), self.api.path.clone()),
+        ])
+    }
+
+    fn detector_size(&mut self) -> Result<(i64, i64)> {
+        let (w, wt) = self.param("SER_SIZE")?;
+        let (h, ht) = self.param("PAR_SIZE")?;
+        Ok((self.get_num(w, wt, ATTR_CURRENT)?, self.get_num(h, ht, ATTR_CURRENT)?))
+    }
+
+    fn roi_limits(&mut self) -> Result<RoiLimits> {
+        let (w, h) = self.detector_size()?;
+        let b = self.binnings()?;
+        let mh = b.iter().map(|x| x.0).max().unwrap_or(1);
+        let mv = b.iter().map(|x| x.1).max().unwrap_or(1);
+        let mask = |it: &mut dyn Iterator<Item = i64>| it.fold(0u64, |m, x| if (1..=64).contains(&x) { m | 1 << (x - 1) } else { m });
+        Ok(RoiLimits {
+            min_width: self.roi.hbin,
+            max_width: w,
+            min_height: self.roi.vbin,
+            max_height: h,
+            hstart_step: 1,
+            vstart_step: 1,
+            width_step: self.roi.hbin,
+            height_step: self.roi.vbin,
+            max_hbin: mh,
+            max_vbin: mv,
+            hbin_mask: mask(&mut b.iter().map(|x| x.0)),
+            vbin_mask: mask(&mut b.iter().map(|x| x.1)),
+        })
+    }
+
+    fn set_roi(&mut self, r: Roi) -> Result<Roi> {
+        let pairs = self.binnings()?;
+        if !pairs.contains(&(r.hbin, r.vbin)) {
+            bail!(INVALID_ARGUMENT, "binning {}x{} not among the camera's pairs ({})", r.hbin, r.vbin, pairs.iter().map(|p| format!("{}x{}", p.0, p.1)).collect::<Vec<_>>().join(", "));
+        }
+        let w = (r.hend - r.hstart) / r.hbin * r.hbin;
+        let h = (r.vend - r.vstart) / r.vbin * r.vbin;
+        if w == 0 || h == 0 {
+            bail!(INVALID_ARGUMENT, "ROI {}x{} px is smaller than one {}x{} bin", r.hend - r.hstart, r.vend - r.vstart, r.hbin, r.vbin);
+        }
+        self.roi = Roi { hstart: r.hstart, hend: r.hstart + w, vstart: r.vstart, vend: r.vstart + h, hbin: r.hbin, vbin: r.vbin };
+        Ok(self.roi)
+    }
+
+    fn roi(&mut self) -> Result<Roi> {
+        Ok(self.roi)
+    }
+
+    fn frame_format(&mut self) -> Result<FrameFormat> {
+        let bits = match self.param("BIT_DEPTH") {
+            Ok((id, ty)) => self.get_num(id, ty, ATTR_CURRENT)?,
+            Err(_) => 16,
+        };
+        let bpp = (bits - 1) / 8 + 1;
+        Ok(FrameFormat::new(self.roi.width(), self.roi.height(), bpp.max(1), bits))
+    }
+
+    fn set_exposure(&mut self, seconds: f64) -> Result<f64> {
+        let (id, ty) = self.param("EXPOSURE_TIME").unwrap_or((EXPOSURE_TIME, 8));
+        let lo = self.get_num(id, ty, ATTR_MIN).unwrap_or(0) as f64 * self.res_us * 1e-6;
+        let hi = self.get_num(id, ty, ATTR_MAX).unwrap_or(i64::MAX) as f64 * self.res_us * 1e-6;
+        if seconds < lo || seconds > hi {
+            bail!(INVALID_ARGUMENT, "exposure {seconds} s out of the camera's range [{lo}, {hi}] s");
+        }
+        let units = (seconds * 1e6 / self.res_us).round();
+        self.exposure = units * self.res_us * 1e-6;
+        Ok(self.exposure)
+    }
+
+    fn exposure(&mut self) -> Result<f64> {
+        Ok(self.exposure)
+    }
+
+    fn set_frame_period(&mut self, seconds: f64) -> Result<f64> {
+        if seconds > 0.0 {
+            bail!(NOT_SUPPORTED, "PVCAM cameras run at exposure + readout: the frame period cannot be set (0, the fastest, is accepted)");
+        }
+        Ok(self.frame_timings()?.1)
+    }
+
+    fn frame_timings(&mut self) -> Result<(f64, f64)> {
+        Ok((self.exposure, self.exposure + self.readout_s))
+    }
+
+    fn set_trigger_mode(&mut self, mode: TriggerMode) -> Result<()> {
+        let value = TRIGGERS.iter().find(|t| t.0 == mode).unwrap().1;
+        let (id, _) = self.param("EXPOSURE_MODE")?;
+        let items = self.items(id)?;
+        if !items.iter().any(|i| i.0 == value) {
+            bail!(NOT_SUPPORTED, "exposure mode {value:#x} for {} is not offered by this camera", mode.name());
+        }
+        self.trigger = value;
+        Ok(())
+    }
+
+    fn trigger_mode(&mut self) -> Result<TriggerMode> {
+        Ok(TRIGGERS.iter().find(|t| t.1 == self.trigger).map(|t| t.0).unwrap_or(TriggerMode::Int))
+    }
+
+    fn send_software_trigger(&mut self) -> Result<()> {
+        if self.trigger != 0xC00 {
+            bail!(WRONG_STATE, "software trigger sent while the exposure mode is not SOFTWARE_EDGE");
+        }
+        let mut flags = 0u32;
+        self.api.check("pl_exp_trigger", unsafe { (self.api.pl_exp_trigger)(self.h, &mut flags, 0) })?;
+        if flags != 0 {
+            bail!(BUSY, "pl_exp_trigger: trigger ignored (an exposure is in progress)");
+        }
+        Ok(())
+    }
+
+    fn attr_names(&mut self) -> Result<Vec<String>> {
+        Ok(self.params.iter().map(|p| p.0.to_string()).collect())
+    }
+
+    fn attr_info(&mut self, name: &str) -> Result<AttrInfo> {
+        let (id, ty) = self.param(name)?;
+        let kind = match ty {
+            9 => AttrKind::Enum,
+            11 => AttrKind::Bool,
+            13 => AttrKind::String,
+            4 | 19 => AttrKind::Float,
+            1 | 2 | 5 | 6 | 7 | 8 | 12 | 16 => AttrKind::Int,
+            _ => bail!(NOT_SUPPORTED, "parameter '{name}' has PVCAM type {ty}, which labcam does not map"),
+        };
+        let access = self.get_u16(id, ATTR_ACCESS)?;
+        let mut info = AttrInfo::of(kind, access == 2 || access == 4);
+        // Parameters valid only after a setup (READOUT_TIME, ...) fail with 188 before it:
+        // not readable now.
+        let readable_now = match kind {
+            AttrKind::String => true,
+            _ => self.get_num(id, ty, ATTR_CURRENT).is_ok(),
+        };
+        info.readable = ((access == 1 || access == 2) && readable_now) as i64;
+        match kind {
+            AttrKind::Int => {
+                if let (Ok(lo), Ok(hi)) = (self.get_num(id, ty, ATTR_MIN), self.get_num(id, ty, ATTR_MAX)) {
+                    let inc = self.get_num(id, ty, ATTR_INCREMENT).unwrap_or(1);
+                    (info.int_min, info.int_max, info.int_step) = (lo, hi, inc.max(1));
+                }
+            }
+            AttrKind::Enum => info.enum_count = self.items(id)?.len() as i64,
+            _ => {}
+        }
+        Ok(info)
+    }
+
+    fn attr_enum_entries(&mut self, name: &str) -> Result<Vec<EnumEntry>> {
+        let (id, _) = self.param(name)?;
+        Ok(self.items(id)?.into_iter().map(|(_, l)| EnumEntry { name: l, available: true }).collect())
+    }
+
+    fn get_attr(&mut self, name: &str) -> Result<AttrValue> {
+        let (id, ty) = self.param(name)?;
+        Ok(match ty {
+            9 => {
+                let v = self.get_num(id, ty, ATTR_CURRENT)? as i32;
+                let items = self.items(id)?;
+                AttrValue::Enum(items.iter().find(|i| i.0 == v).map(|i| i.1.clone()).unwrap_or_else(|| v.to_string()))
+            }
+            11 => AttrValue::Bool(self.get_num(id, ty, ATTR_CURRENT)? != 0),
+            13 => AttrValue::String(self.string(id)?),
+            4 | 19 => bail!(NOT_SUPPORTED, "floating-point PVCAM parameters are not mapped"),
+            _ => AttrValue::Int(self.get_num(id, ty, ATTR_CURRENT)?),
+        })
+    }
+
+    fn set_attr(&mut self, name: &str, value: AttrValue) -> Result<()> {
+        let info = self.attr_info(name)?;
+        if info.writable == 0 {
+            bail!(NOT_SUPPORTED, "parameter '{name}' is read-only (ATTR_ACCESS)");
+        }
+        let (id, ty) = self.param(name)?;
+        let v = match value {
+            AttrValue::Int(v) => {
+                if v < info.int_min || v > info.int_max {
+                    bail!(INVALID_ARGUMENT, "value {v} out of range for '{name}' [{}, {}]", info.int_min, info.int_max);
+                }
+                v
+            }
+            AttrValue::Bool(b) => b as i64,
+            AttrValue::Enum(label) => self.items(id)?.into_iter().find(|i| i.1 == label).map(|i| i.0 as i64).ok_or_else(|| err!(NOT_FOUND, "'{label}' is not an item of {name}"))?,
+            v => bail!(ATTR_TYPE, "parameter '{name}' cannot take {v:?}"),
+        };
+        self.set_num(id, ty, v)?;
+        if id == EXP_RES {
+            self.res_us = match v {
+                1 => 1.0,
+                2 => 1e6,
+                _ => 1e3,
+            };
+        }
+        if id == METADATA_ENABLED {
+            self.metadata = v != 0;
+        }
+        Ok(())
+    }
+
+    fn attr_command(&mut self, name: &str) -> Result<()> {
+        bail!(ATTR_TYPE, "PVCAM parameter '{name}' is not a command")
+    }
+
+    fn setup(&mut self, nframes: usize) -> Result<()> {
+        let fb = self.setup_cont()?;
+        // PVCAM's own ring: up to 64 MiB, at least 8 frames, at most the labcam ring.
+        let n = ((64usize << 20) / fb.max(1)).clamp(8, nframes.max(8));
+        let fits = self.pool.as_ref().map(|p| {
+            let p = p.lock();
+            p.frame_bytes == fb && p.n == n
+        });
+        if fits != Some(true) {
+            self.pool = Some(Arc::new(Mutex::new(Ring::new(n, fb))));
+        }
+        Ok(())
+    }
+
+    fn clear(&mut self) -> Result<()> {
+        self.pool = None;
+        Ok(())
+    }
+
+    fn start(&mut self) -> Result<Box<dyn Stream>> {
+        let fb = self.setup_cont()?;
+        if self.pool.as_ref().map(|p| p.lock().frame_bytes) != Some(fb) {
+            self.pool = Some(Arc::new(Mutex::new(Ring::new(((64usize << 20) / fb.max(1)).max(8), fb))));
+        }
+        let pool = self.pool.clone().unwrap();
+        {
+            let r = pool.lock();
+            let size = (r.n * r.frame_bytes) as u32;
+            self.api.check("pl_exp_start_cont", unsafe { (self.api.pl_exp_start_cont)(self.h, r.ptr as *mut c_void, size) })?;
+        }
+        let fmt = self.frame_format()?;
+        Ok(Box::new(PvcamStream { api: self.api.clone(), h: self.h, pool, metadata: self.metadata, pixel_bytes: fmt.frame_bytes as usize, copied: 0, last_nr: 0, pending_lost: 0 }))
+    }
+
+    fn stop(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+struct PvcamStream {
+    api: Arc<Api>,
+    h: i16,
+    pool: Arc<Mutex<Ring>>,
+    metadata: bool,
+    pixel_bytes: usize,
+    /// Frames copied out of PVCAM's ring so far.
+    copied: i64,
+    last_nr: i64,
+    pending_lost: u64,
+}
+
+impl Drop for PvcamStream {
+    fn drop(&mut self) {
+        // Stop PVCAM before its ring can be freed (abort returns once it no longer writes).
+        unsafe { (self.api.pl_exp_abort)(self.h, CCS_HALT) };
+    }
+}
+
+impl PvcamStream {
+    /// Frames PVCAM has written into its ring (full passes plus this pass); a failed
+    /// acquisition (disconnect) is DISCONNECTED.
+    fn written(&self, ring: &Ring, status: &mut i16, fi: &mut PvFrameInfo) -> Result<i64> {
+        let (mut bytes, mut cnt) = (0u32, 0u32);
+        let r = unsafe { (self.api.pl_exp_check_cont_status_ex)(self.h, status, &mut bytes, &mut cnt, fi) };
+        if r != sys::PV_OK || *status == 4 {
+            let mut e = self.api.error("pl_exp_check_cont_status_ex");
+            e.status = crate::Status::DISCONNECTED;
+            return Err(e);
+        }
+        Ok(if bytes > 0 { cnt as i64 * ring.n as i64 + (bytes as usize / ring.frame_bytes) as i64 } else { 0 })
+    }
+}
+
+/// Frame number and end-of-frame time (ns) from a PVCAM metadata frame header (v1–v3).
+fn parse_md(b: &[u8]) -> Option<(i64, i64)> {
+    if b.len() < 80 || u32::from_le_bytes(b[0..4].try_into().ok()?) != 5328208 {
+        return None;
+    }
+    let nr = u32::from_le_bytes(b[5..9].try_into().ok()?) as i64;
+    let eof_ns = if b[4] >= 3 {
+        (u64::from_le_bytes(b[19..27].try_into().ok()?) / 1000) as i64
+    } else {
+        let eof = u32::from_le_bytes(b[15..19].try_into().ok()?) as i64;
+        let res = u32::from_le_bytes(b[19..23].try_into().ok()?) as i64;
+        eof * res
+    };
+    Some((nr, eof_ns))
+}
+
+impl Stream for PvcamStream {
+    fn next_frame(&mut self, dst: &mut [u8], timeout: Duration) -> Result<Option<FrameMeta>> {
+        let deadline = Instant::now() + timeout;
+        let ring = self.pool.lock();
+        loop {
+            let mut status = 0i16;
+            let mut fi = PvFrameInfo::default();
+            let written = self.written(&ring, &mut status, &mut fi)?;
+            if written > self.copied {
+                if written - self.copied > ring.n as i64 {
+                    // Overwritten in PVCAM's ring before we got to them.
+                    let skip = written - ring.n as i64 - self.copied;
+                    self.pending_lost += skip as u64;
+                    self.copied += skip;
+                }
+                let slot = (self.copied as usize) % ring.n;
+                // SAFETY: inside the ring; PVCAM writes other slots meanwhile.
+                let src = unsafe { std::slice::from_raw_parts(ring.ptr.add(slot * ring.frame_bytes), ring.frame_bytes) };
+                let off = if self.metadata { 80 } else { 0 };
+                let mut header = [0u8; 80];
+                header[..off].copy_from_slice(&src[..off]);
+                dst.copy_from_slice(&src[off..off + self.pixel_bytes]);
+                let index = self.copied;
+                self.copied += 1;
+                // PVCAM kept writing meanwhile: if it reached this slot again (frame index+n
+                // started), the copy may be torn. Drop it and count it lost.
+                if self.written(&ring, &mut status, &mut fi)? >= index + ring.n as i64 {
+                    self.pending_lost += 1;
+                    continue;
+                }
+                // The header as copied together with the pixels (the slot may be rewritten
+                // any time after the check above).
+                let (nr, ts) = match if self.metadata { parse_md(&header) } else { None } {
+                    Some((nr, ts)) => (nr, ts),
+                    None => (self.copied, -1),
+                };
+                if self.last_nr > 0 && nr > self.last_nr + 1 {
+                    self.pending_lost += (nr - self.last_nr - 1) as u64;
+                }
+                self.last_nr = nr;
+                return Ok(Some(FrameMeta {
+                    framestamp: nr,
+                    timestamp_ticks: ts,
+                    timestamp_hz: if ts >= 0 { 1e9 } else { 0.0 },
+                    flags: 0,
+                    lost_before: std::mem::take(&mut self.pending_lost),
+                }));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            // PVCAM has no blocking wait: poll.
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_md;
+
+    #[test]
+    fn metadata_header_v3() {
+        let mut b = vec![0u8; 80];
+        b[0..4].copy_from_slice(&5328208u32.to_le_bytes());
+        b[4] = 3;
+        b[5..9].copy_from_slice(&42u32.to_le_bytes());
+        b[19..27].copy_from_slice(&5_000_000u64.to_le_bytes());
+        assert_eq!(parse_md(&b), Some((42, 5000)));
+        b[0] = 0;
+        assert_eq!(parse_md(&b), None);
+    }
+}

@@ -1,0 +1,280 @@
+//! The pvcam backend against the PVCAM emulator (`emulators/pvcam`, built as
+//! target/<profile>/libpvcam.so by `cargo build --workspace`), through the C ABI. Fault
+//! injection uses the emulator's environment variables, so the tests take turns.
+
+mod common;
+use common::*;
+use parking_lot::Mutex;
+use std::path::PathBuf;
+use std::ptr::null_mut;
+use std::thread;
+use std::time::Duration;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+const CAM: &str = "pvcam:PMPrime95B-Emu0";
+const FAULT_VARS: [&str; 6] = ["PVCAM_EMU_DISCONNECT_AFTER", "PVCAM_EMU_DROP_EVERY", "PVCAM_EMU_BURST", "PVCAM_EMU_ERROR", "PVCAM_EMU_NO_PACING", "PVCAM_EMU_MAX_BUFFER"];
+
+fn target_dir() -> PathBuf {
+    std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn setup(faults: &[(&str, &str)]) -> parking_lot::MutexGuard<'static, ()> {
+    let g = SERIAL.lock();
+    for v in FAULT_VARS {
+        std::env::remove_var(v);
+    }
+    for (k, v) in faults {
+        std::env::set_var(k, v);
+    }
+    let p = target_dir().join(if cfg!(windows) { "pvcam64.dll" } else { "libpvcam.so" });
+    assert!(p.exists(), "{} missing: build it with `cargo build -p pvcam-emulator`", p.display());
+    ok(0, unsafe { labcam_set_backend_library(cs("pvcam").as_ptr(), cs(p.to_str().unwrap()).as_ptr()) });
+    g
+}
+
+/// The emulator's pixel (README): (x + 7y + 13·FrameNr) mod 65536.
+fn emu_pixel(nr: i64, x: i64, y: i64) -> u16 {
+    ((x + 7 * y + 13 * nr) & 0xFFFF) as u16
+}
+
+fn check(frame: &[u16], nr: i64, roi: Roi) {
+    let (w, h) = (roi.width(), roi.height());
+    assert_eq!(frame.len() as i64, w * h);
+    for j in 0..h {
+        for i in 0..w {
+            assert_eq!(frame[(j * w + i) as usize], emu_pixel(nr, roi.hstart + i * roi.hbin, roi.vstart + j * roi.vbin), "frame {nr} pixel ({i},{j}) roi {roi:?}");
+        }
+    }
+}
+
+fn grab(h: u64, n: usize) -> (Vec<u16>, Vec<FrameInfo>) {
+    let fb = format(h).frame_bytes as usize;
+    let mut buf = vec![0u16; n * fb / 2];
+    let mut infos = vec![FrameInfo::default(); n];
+    let mut got = 0;
+    ok(h, unsafe { labcam_grab(h, n as i64, buf.as_mut_ptr() as *mut _, (buf.len() * 2) as u64, 5.0, infos.as_mut_ptr(), &mut got) });
+    assert_eq!(got, n as i64);
+    (buf, infos)
+}
+
+#[test]
+fn list_open_and_device_info() {
+    let _g = setup(&[]);
+    let cams = string_out(|b, c, n| unsafe { labcam_list_cameras(cs("pvcam").as_ptr(), b, c, n) }).unwrap();
+    assert_eq!(cams, "pvcam:PMPrime95B-Emu0\n");
+    for _ in 0..3 {
+        let h = open(CAM);
+        let _c = Guard(h);
+        let info = string_out(|b, c, n| unsafe { labcam_get_device_info(h, b, c, n) }).unwrap();
+        assert!(info.contains("model=Prime 95B (emulated)\n") && info.contains("serial=A19E001000\n") && info.contains("sdk_version=PVCAM 3.9.1"), "{info}");
+        let (mut w, mut hh) = (0, 0);
+        ok(h, unsafe { labcam_get_detector_size(h, &mut w, &mut hh) });
+        assert_eq!((w, hh), (1200, 1200));
+    }
+    let mut h = 0;
+    assert_eq!(unsafe { labcam_open(cs("pvcam:NoSuchCam").as_ptr(), &mut h) }, LABCAM_ERR_NOT_FOUND);
+    assert!(thread_error().contains("PMPrime95B-Emu0"), "{}", thread_error());
+}
+
+#[test]
+fn roi_and_binning_grid_pixel_exact() {
+    let _g = setup(&[("PVCAM_EMU_NO_PACING", "1")]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    for bin in [1, 2, 4] {
+        for (hs, he, vs, ve) in [(0, 64, 0, 32), (7, 138, 3, 60), (1100, 1200, 1180, 1200), (500, 517, 600, 611)] {
+            let r = set_roi(h, hs, he, vs, ve, bin, bin);
+            let want = Roi { hstart: hs, hend: hs + (he - hs) / bin * bin, vstart: vs, vend: vs + (ve - vs) / bin * bin, hbin: bin, vbin: bin };
+            assert_eq!(r, want);
+            let (px, infos) = grab(h, 3);
+            let n = (want.width() * want.height()) as usize;
+            for k in 0..3 {
+                check(&px[k * n..(k + 1) * n], infos[k].framestamp, want);
+            }
+        }
+    }
+    assert_eq!(unsafe { labcam_set_roi(h, 0, 64, 0, 64, 2, 1, null_mut()) }, LABCAM_ERR_INVALID_ARGUMENT);
+    assert!(last_error(h).contains("1x1, 2x2, 4x4"), "{}", last_error(h));
+    assert_eq!(unsafe { labcam_set_roi(h, 0, 64, 0, 64, 3, 3, null_mut()) }, LABCAM_ERR_INVALID_ARGUMENT);
+}
+
+#[test]
+fn exposure_period_triggers_and_metadata() {
+    let _g = setup(&[]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    set_roi(h, 0, 64, 0, 20, 1, 1);
+    let mut e = 0.0;
+    ok(h, unsafe { labcam_set_exposure(h, 0.002, &mut e) });
+    assert!((e - 0.002).abs() < 1e-12);
+    assert_eq!(unsafe { labcam_set_exposure(h, 100.0, null_mut()) }, LABCAM_ERR_INVALID_ARGUMENT);
+    assert_eq!(unsafe { labcam_set_frame_period(h, 0.05, null_mut()) }, LABCAM_ERR_NOT_SUPPORTED);
+    ok(h, unsafe { labcam_set_frame_period(h, 0.0, null_mut()) });
+    // Metadata: framestamps 1, 2, 3 ... and end-of-frame times one period apart.
+    let (_, infos) = grab(h, 10);
+    let (mut ge, mut gp) = (0.0, 0.0);
+    ok(h, unsafe { labcam_get_frame_timings(h, &mut ge, &mut gp) });
+    assert!((gp - (0.002 + 20e-6 + 20.0 * 10e-6)).abs() < 1e-9, "period = exposure + readout: {gp}");
+    for (k, i) in infos.iter().enumerate() {
+        assert_eq!(i.framestamp, k as i64 + 1);
+        assert_eq!(i.timestamp_hz, 1e9);
+        if k > 0 {
+            let dt = i.timestamp_ticks - infos[k - 1].timestamp_ticks;
+            assert!((dt as f64 - gp * 1e9).abs() < 2000.0, "{dt} ns");
+        }
+    }
+    // Triggers: the modes the camera lists map; software gives one frame per trigger.
+    for m in [LABCAM_TRIGGER_EXT, LABCAM_TRIGGER_EXT_START, LABCAM_TRIGGER_SOFTWARE, LABCAM_TRIGGER_INT] {
+        ok(h, unsafe { labcam_set_trigger_mode(h, m) });
+        let mut got = -1;
+        ok(h, unsafe { labcam_get_trigger_mode(h, &mut got) });
+        assert_eq!(got, m);
+    }
+    assert_eq!(unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_EXT_EXPOSURE) }, LABCAM_ERR_NOT_SUPPORTED);
+    ok(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_SOFTWARE) });
+    ok(h, unsafe { labcam_setup_acquisition(h, 16) });
+    ok(h, unsafe { labcam_start(h) });
+    assert_eq!(unsafe { labcam_wait(h, 1, 0.3) }, LABCAM_ERR_TIMEOUT);
+    for k in 1..=4 {
+        ok(h, unsafe { labcam_send_software_trigger(h) });
+        ok(h, unsafe { labcam_wait(h, k, 2.0) });
+        thread::sleep(Duration::from_millis(30));
+        assert_eq!(status(h).acquired, k);
+    }
+    ok(h, unsafe { labcam_stop(h) });
+    ok(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_EXT) });
+    ok(h, unsafe { labcam_start(h) });
+    assert_eq!(unsafe { labcam_wait(h, 1, 0.3) }, LABCAM_ERR_TIMEOUT, "no edges in the emulator");
+    ok(h, unsafe { labcam_stop(h) });
+}
+
+#[test]
+fn attributes_by_pvcam_name() {
+    let _g = setup(&[]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    let mut n = 0;
+    ok(h, unsafe { labcam_attr_count(h, &mut n) });
+    assert!(n >= 30);
+    for i in 0..n {
+        let name = string_out(|b, c, nn| unsafe { labcam_attr_name(h, i, b, c, nn) }).unwrap();
+        let cname = cs(&name);
+        let mut info = AttrInfo::default();
+        ok(h, unsafe { labcam_attr_info(h, cname.as_ptr(), &mut info) });
+        if info.readable == 0 {
+            continue;
+        }
+        match info.kind as i32 {
+            LABCAM_ATTR_INT => ok(h, unsafe { labcam_get_attr_int(h, cname.as_ptr(), &mut 0) }),
+            LABCAM_ATTR_BOOL => ok(h, unsafe { labcam_get_attr_bool(h, cname.as_ptr(), &mut 0) }),
+            _ => {
+                string_out(|b, c, nn| unsafe { labcam_get_attr_string(h, cname.as_ptr(), b, c, nn) }).unwrap();
+            }
+        }
+    }
+    set_int(h, "GAIN_INDEX", 2);
+    let mut g = 0;
+    ok(h, unsafe { labcam_get_attr_int(h, cs("GAIN_INDEX").as_ptr(), &mut g) });
+    assert_eq!(g, 2);
+    assert_eq!(string_out(|b, c, nn| unsafe { labcam_get_attr_string(h, cs("GAIN_NAME").as_ptr(), b, c, nn) }).unwrap(), "Balanced");
+    assert_eq!(unsafe { labcam_set_attr_int(h, cs("GAIN_INDEX").as_ptr(), 9) }, LABCAM_ERR_INVALID_ARGUMENT);
+    ok(h, unsafe { labcam_set_attr_string(h, cs("FAN_SPEED_SETPOINT").as_ptr(), cs("Low").as_ptr()) });
+    assert_eq!(string_out(|b, c, nn| unsafe { labcam_get_attr_string(h, cs("FAN_SPEED_SETPOINT").as_ptr(), b, c, nn) }).unwrap(), "Low");
+    assert_eq!(unsafe { labcam_set_attr_int(h, cs("SER_SIZE").as_ptr(), 5) }, LABCAM_ERR_NOT_SUPPORTED);
+    // A vendor failure names the function and PVCAM's code and message.
+    std::env::set_var("PVCAM_EMU_ERROR", "pl_set_param:77");
+    assert_eq!(unsafe { labcam_set_attr_int(h, cs("CLEAR_CYCLES").as_ptr(), 3) }, LABCAM_ERR_VENDOR);
+    std::env::remove_var("PVCAM_EMU_ERROR");
+    assert!(last_error(h).contains("pl_set_param failed: pl_error_code 77"), "{}", last_error(h));
+}
+
+#[test]
+fn slow_reader_accounting_is_exact() {
+    let _g = setup(&[]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
+    ok(h, unsafe { labcam_set_exposure(h, 0.0005, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, 8) });
+    ok(h, unsafe { labcam_start(h) });
+    let mut last = -1;
+    for _ in 0..5 {
+        thread::sleep(Duration::from_millis(20));
+        let (px, infos) = read_u16(h, 3, 512, false);
+        for (k, i) in infos.iter().enumerate() {
+            assert!(i.index > last);
+            last = i.index;
+            check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
+        }
+        let s = status(h);
+        assert_eq!(s.acquired, s.read + s.unread + s.lost_overwritten, "{s:?}");
+    }
+    ok(h, unsafe { labcam_stop(h) });
+    let s = status(h);
+    assert!(s.lost_overwritten > 0, "{s:?}");
+}
+
+#[test]
+fn dropped_frames_and_overruns_count_in_lost_device() {
+    // The camera skips every 5th frame number.
+    let g = setup(&[("PVCAM_EMU_DROP_EVERY", "5")]);
+    let h = open(CAM);
+    let c = Guard(h);
+    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
+    ok(h, unsafe { labcam_set_exposure(h, 0.0005, null_mut()) });
+    let (px, infos) = grab(h, 20);
+    let stamps: Vec<i64> = infos.iter().map(|i| i.framestamp).collect();
+    assert!(stamps.iter().all(|n| n % 5 != 0), "{stamps:?}");
+    for (k, i) in infos.iter().enumerate() {
+        check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
+    }
+    let s = status(h);
+    assert_eq!(s.lost_device, stamps[19] - 20 - (stamps[0] - 1), "{s:?} {stamps:?}");
+    drop(c);
+    drop(g);
+    // A burst of 2000 frames at once into PVCAM's ring (8 frames: at most the labcam ring):
+    // frames PVCAM overwrote before they were copied count as lost at the device.
+    let _g = setup(&[("PVCAM_EMU_BURST", "2000")]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    set_roi(h, 0, 64, 0, 16, 1, 1);
+    ok(h, unsafe { labcam_setup_acquisition(h, 8) });
+    ok(h, unsafe { labcam_start(h) });
+    thread::sleep(Duration::from_millis(300));
+    ok(h, unsafe { labcam_stop(h) });
+    let s = status(h);
+    assert!(s.lost_device > 0, "{s:?}");
+    assert_eq!(s.acquired, s.read + s.unread + s.lost_overwritten);
+}
+
+#[test]
+fn disconnect_keeps_acquired_frames() {
+    let _g = setup(&[("PVCAM_EMU_DISCONNECT_AFTER", "12")]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
+    ok(h, unsafe { labcam_set_exposure(h, 0.0005, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, 64) });
+    ok(h, unsafe { labcam_start(h) });
+    assert_eq!(unsafe { labcam_wait(h, 30, 5.0) }, LABCAM_ERR_DISCONNECTED, "{}", last_error(h));
+    let s = status(h);
+    assert_eq!(s.acquired, 12);
+    let (px, infos) = read_u16(h, 12, 512, false);
+    assert_eq!(infos.len(), 12);
+    for (k, i) in infos.iter().enumerate() {
+        check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
+    }
+}
+
+#[test]
+fn missing_library_lists_every_path() {
+    let _g = setup(&[]);
+    let cli = target_dir().join("labcam");
+    assert!(cli.exists(), "{} missing: cargo build --workspace", cli.display());
+    let out = std::process::Command::new(cli).args(["list", "pvcam"]).env("LABCAM_PVCAM_LIB", "/nonexistent/libpvcam.so").env_remove("LD_LIBRARY_PATH").output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for p in ["LIBRARY_LOAD", "/nonexistent/libpvcam.so", "/opt/pvcam/library/x86_64/libpvcam.so.2", "libpvcam.so.2 (system search)", "LABCAM_PVCAM_LIB"] {
+        assert!(err.contains(p), "{err} lacks {p}");
+    }
+}
