@@ -433,10 +433,11 @@ int32_t labcam_wait(labcam_handle h, int64_t nframes, double timeout_s);
 int32_t labcam_cancel_wait(labcam_handle h);
 
 /*
- Frame counters (see labcam_frames_status); all zero before setup. Never waits behind
+ Frame counters (see labcam_frames_status); before setup all zero but last_index -1. Never waits behind
  labcam_wait.
  */
-int32_t labcam_get_frames_status(labcam_handle h, struct labcam_frames_status *status);
+int32_t labcam_get_frames_status(labcam_handle h,
+                                 struct labcam_frames_status *status);
 
 /*
  Copy up to `max_frames` oldest unread frames into `dst` (`dst_bytes` bytes), one after
@@ -651,7 +652,8 @@ int32_t labcam_get_image_indexing(labcam_handle h, int32_t *mode);
 
 /*
  Layout of one frame in the device's orientation with the current settings (packed vendor
- formats are reported unpacked, as read).
+ formats are reported unpacked, as read). After a disconnect (FAULT): the layout of the
+ frames kept in the ring.
  */
 int32_t labcam_get_frame_format(labcam_handle h, struct labcam_frame_format *format);
 

@@ -225,7 +225,14 @@ impl Camera {
         Ok(())
     }
 
+    /// The frame layout. After a disconnect (FAULT) it is the layout of the frames kept in
+    /// the ring, so they stay readable by callers that size buffers from it.
     pub fn frame_format(&self) -> Result<FrameFormat> {
+        if self.state() == AcqState::Fault {
+            if let Some(r) = self.shared.st.lock().ring.as_ref() {
+                return Ok(r.format);
+            }
+        }
         self.with_dev(|d| d.frame_format())
     }
 
@@ -510,7 +517,8 @@ impl Camera {
 
     pub fn frames_status(&self) -> Result<FramesStatus> {
         let st = self.shared.st.lock();
-        Ok(st.ring.as_ref().map(|r| r.status()).unwrap_or_default())
+        // Before setup: no frame yet, so last_index is -1 as for an empty ring.
+        Ok(st.ring.as_ref().map(|r| r.status()).unwrap_or(FramesStatus { last_index: -1, ..Default::default() }))
     }
 
     // ---- reading ------------------------------------------------------------------

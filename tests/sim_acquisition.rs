@@ -391,9 +391,10 @@ fn disconnect_keeps_acquired_frames() {
     assert_eq!(st, LABCAM_ERR_DISCONNECTED);
     assert!(last_error(h).contains("disconnected after 7 frames"), "{}", last_error(h));
     assert_eq!(state(h), LABCAM_STATE_FAULT);
-    // Device calls report the disconnect; frames stay readable.
+    // Device calls report the disconnect; frames stay readable, and so does their layout.
     let mut e = 0.0;
     assert_eq!(unsafe { labcam_get_exposure(h, &mut e) }, LABCAM_ERR_DISCONNECTED);
+    assert_eq!(format(h).frame_bytes, 8192);
     ok(h, unsafe { labcam_wait(h, 7, 1.0) });
     let s = status(h);
     assert_eq!((s.acquired, s.unread), (7, 7));
@@ -543,6 +544,8 @@ fn many_threads_many_cameras() {
 #[test]
 fn roi_limits_follow_binning() {
     let h = open("sim");
+    let s = status(h);
+    assert_eq!((s.acquired, s.unread, s.last_index), (0, 0, -1), "before setup: no frame yet");
     let mut l = RoiLimits::default();
     ok(h, unsafe { labcam_get_roi_limits(h, &mut l) });
     assert_eq!((l.min_width, l.max_width, l.width_step, l.hstart_step), (16, 2048, 4, 4));

@@ -69,7 +69,7 @@ pub unsafe extern "C" fn labcam_cancel_wait(h: labcam_handle) -> i32 {
     })
 }
 
-/// Frame counters (see labcam_frames_status); all zero before setup. Never waits behind
+/// Frame counters (see labcam_frames_status); before setup all zero but last_index -1. Never waits behind
 /// labcam_wait.
 #[no_mangle]
 pub unsafe extern "C" fn labcam_get_frames_status(h: labcam_handle, status: *mut FramesStatus) -> i32 {

@@ -95,7 +95,8 @@ pub unsafe extern "C" fn labcam_get_image_indexing(h: labcam_handle, mode: *mut 
 }
 
 /// Layout of one frame in the device's orientation with the current settings (packed vendor
-/// formats are reported unpacked, as read).
+/// formats are reported unpacked, as read). After a disconnect (FAULT): the layout of the
+/// frames kept in the ring.
 #[no_mangle]
 pub unsafe extern "C" fn labcam_get_frame_format(h: labcam_handle, format: *mut FrameFormat) -> i32 {
     run_h("labcam_get_frame_format", h, |c| {
