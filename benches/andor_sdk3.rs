@@ -80,11 +80,13 @@ fn labcam_rate(width: i64, height: i64, frames: usize) -> (f64, FramesStatus) {
         let mut r = Roi::default();
         assert_eq!(labcam_set_roi(h, 0, width, 0, height, 1, 1, &mut r), 0);
         let fb = (width * height * 2) as usize;
-        // A ring of about 16 MiB (at least 64 frames): large enough to absorb the reader's
-        // batches, small enough to stay in cache like the emulator's own 32 buffers.
-        let ring = ((16usize << 20) / fb).clamp(64, 8192);
+        // A ring of about 4 MiB (at least 64 frames) read in chunks of an eighth of it: the
+        // frames the emulator writes are still in cache when the reader copies them (the
+        // emulator's own client recycles 32 buffers). RING_MB and CHUNK_DIV override.
+        let env = |k: &str, d: usize| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+        let ring = ((env("RING_MB", 4) << 20) / fb).clamp(64, 8192);
         assert_eq!(labcam_setup_acquisition(h, ring as i64), 0);
-        let chunk = (ring / 2).max(1);
+        let chunk = (ring / env("CHUNK_DIV", 8)).max(1);
         // Touch the destination once, so page faults are not measured.
         let mut dst = vec![1u8; chunk * fb];
         let mut infos = vec![FrameInfo::default(); chunk];
@@ -122,8 +124,10 @@ fn main() {
     unsafe { labcam_set_backend_library(CString::new("andor_sdk3").unwrap().as_ptr(), p.as_ptr()) };
     println!("andor_sdk3 backend vs the SDK3 emulator alone (unpaced, Mono16, metadata on), {}", path.display());
     // Rounds alternate the two measurements; the median ratio is reported (shared machine).
-    let rounds = 5;
-    for (w, h, n) in [(128i64, 128i64, 30000usize), (2560, 2160, 200)] {
+    let rounds = std::env::var("ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(9);
+    let sizes = [(128i64, 128i64, std::env::var("SMALL_N").ok().and_then(|v| v.parse().ok()).unwrap_or(100000usize)), (2560, 2160, 200)];
+    let only = std::env::var("ONLY").unwrap_or_default();
+    for (w, h, n) in sizes.into_iter().filter(|s| only.is_empty() || only == format!("{}x{}", s.0, s.1)) {
         let mut ratios = Vec::new();
         let mut lost = (0, 0);
         let (mut e_best, mut l_best) = (0f64, 0f64);
@@ -136,6 +140,7 @@ fn main() {
             lost.0 += s.lost_overwritten;
             lost.1 += s.lost_device;
         }
+        if std::env::var("VERBOSE").is_ok() { eprintln!("{ratios:.3?}"); }
         ratios.sort_by(|a, b| a.partial_cmp(b).unwrap());
         println!(
             "  {w}x{h}: median ratio {:.3} over {rounds} rounds (min {:.3}, max {:.3}); best rates: emulator alone {e_best:.0} frames/s, through labcam_read_chunk {l_best:.0} frames/s; lost_overwritten {} lost_device {}",

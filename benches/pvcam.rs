@@ -42,7 +42,9 @@ impl Emu {
         *self.lib.get::<T>(name.as_bytes()).unwrap()
     }
 
-    /// Frames/s the emulator writes into a ring of `n` frames of `w × h` pixels (metadata on).
+    /// Frames/s the emulator writes into a CIRC_NO_OVERWRITE ring of `w × h` pixels
+    /// (metadata on) for a client that unlocks each frame as soon as it sees it, touching no
+    /// pixel (`pl_exp_get_oldest_frame` + `pl_exp_unlock_oldest_frame`).
     fn fill_rate(&self, w: u16, h: u16, frames: i64) -> f64 {
         unsafe {
             let get_name: unsafe extern "C" fn(i16, *mut c_char) -> u16 = self.f("pl_cam_get_name");
@@ -52,6 +54,8 @@ impl Emu {
             let setup: unsafe extern "C" fn(i16, u16, *const Rgn, i16, u32, *mut u32, i16) -> u16 = self.f("pl_exp_setup_cont");
             let start: unsafe extern "C" fn(i16, *mut c_void, u32) -> u16 = self.f("pl_exp_start_cont");
             let status: unsafe extern "C" fn(i16, *mut i16, *mut u32, *mut u32, *mut PvFrameInfo) -> u16 = self.f("pl_exp_check_cont_status_ex");
+            let oldest: unsafe extern "C" fn(i16, *mut *mut c_void) -> u16 = self.f("pl_exp_get_oldest_frame");
+            let unlock: unsafe extern "C" fn(i16) -> u16 = self.f("pl_exp_unlock_oldest_frame");
             let abort: unsafe extern "C" fn(i16, i16) -> u16 = self.f("pl_exp_abort");
             let mut name = [0 as c_char; 64];
             assert_eq!(get_name(0, name.as_mut_ptr()), 1);
@@ -61,27 +65,39 @@ impl Emu {
             set_param(hc, 0x0B0300A8, &mut one as *mut u16 as *mut c_void);
             let rgn = Rgn { s1: 0, s2: w - 1, sbin: 1, p1: 0, p2: h - 1, pbin: 1 };
             let mut fb = 0u32;
-            assert_eq!(setup(hc, 1, &rgn, 0x700, 10, &mut fb, 1), 1);
-            let n = ((64usize << 20) / fb as usize).clamp(8, 512);
+            assert_eq!(setup(hc, 1, &rgn, 0x700, 10, &mut fb, 2), 1);
+            let n = ring_frames(fb as usize);
             let mut ring = vec![1u8; n * fb as usize];
             assert_eq!(start(hc, ring.as_mut_ptr() as *mut c_void, (n * fb as usize) as u32), 1);
             let t = Instant::now();
-            loop {
+            let mut seen = 0i64;
+            while seen < frames {
                 let (mut st, mut bytes, mut cnt) = (0i16, 0u32, 0u32);
                 let mut fi = PvFrameInfo::default();
                 status(hc, &mut st, &mut bytes, &mut cnt, &mut fi);
                 let written = cnt as i64 * n as i64 + (bytes / fb) as i64;
-                if written >= frames {
-                    break;
+                if written == seen {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
                 }
-                std::thread::sleep(std::time::Duration::from_micros(200));
+                while seen < written {
+                    let mut p = std::ptr::null_mut();
+                    assert_eq!(oldest(hc, &mut p), 1);
+                    assert_eq!(unlock(hc), 1);
+                    seen += 1;
+                }
             }
-            let rate = frames as f64 / t.elapsed().as_secs_f64();
+            let rate = seen as f64 / t.elapsed().as_secs_f64();
             abort(hc, 1);
             close(hc);
             rate
         }
     }
+}
+
+/// Ring frames for both clients: about 16 MiB (at least 64 frames).
+fn ring_frames(frame_bytes: usize) -> usize {
+    let mb = std::env::var("RING_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(16usize);
+    ((mb << 20) / frame_bytes).clamp(64, 4096)
 }
 
 fn labcam_rate(w: i64, h: i64, frames: usize) -> (f64, FramesStatus) {
@@ -93,9 +109,10 @@ fn labcam_rate(w: i64, h: i64, frames: usize) -> (f64, FramesStatus) {
         let mut e = 0.0;
         labcam_set_exposure(hd, 1e-5, &mut e);
         let fb = (w * h * 2) as usize;
-        let ring = ((64usize << 20) / fb).clamp(8, 512);
+        let ring = ring_frames(fb + 80);
         assert_eq!(labcam_setup_acquisition(hd, ring as i64), 0);
-        let chunk = (ring / 2).max(1);
+        let div = std::env::var("CHUNK_DIV").ok().and_then(|v| v.parse().ok()).unwrap_or(8usize);
+        let chunk = (ring / div).max(1);
         let mut dst = vec![1u8; chunk * fb];
         let mut infos = vec![FrameInfo::default(); chunk];
         assert_eq!(labcam_start(hd), 0);
@@ -133,8 +150,10 @@ fn main() {
     // first so pl_pvcam_init has run, then measure.
     let (_, _) = labcam_rate(64, 16, 10);
     println!("pvcam backend vs the PVCAM emulator alone (unpaced, 16-bit, metadata on), {}", path.display());
-    let rounds = 5;
-    for (w, h, n) in [(128u16, 128u16, 20000usize), (1200, 1200, 300)] {
+    let rounds = std::env::var("ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(9);
+    let only = std::env::var("ONLY").unwrap_or_default();
+    let sizes = [(128u16, 128u16, 100000usize), (1200, 1200, 1000)];
+    for (w, h, n) in sizes.into_iter().filter(|s| only.is_empty() || only == format!("{}x{}", s.0, s.1)) {
         let mut ratios = Vec::new();
         let mut lost = (0, 0);
         for _ in 0..rounds {
@@ -143,6 +162,9 @@ fn main() {
             ratios.push(l / e);
             lost.0 += s.lost_overwritten;
             lost.1 += s.lost_device;
+        }
+        if std::env::var("VERBOSE").is_ok() {
+            eprintln!("{ratios:.3?}");
         }
         ratios.sort_by(|a, b| a.partial_cmp(b).unwrap());
         println!(

@@ -57,6 +57,27 @@ pub enum InPlaceEvent {
     Frame { ptr: *mut u8, meta: FrameMeta },
     /// The device dropped every slot it held (after an overflow restart): give them again.
     Flushed,
+    /// A device that cannot be held back (`WHOLE_RING`) wrote over the whole ring, given
+    /// slots or not, before its frames were reported: every unread frame is gone, and its
+    /// next frame goes into `next_slot`. The backend counts the frames it never reported in
+    /// `take_lost`.
+    Lapped { next_slot: usize },
+}
+
+/// `Stream::in_place` value of a device whose circular buffer is the whole ring (PVCAM): it
+/// writes frame k into slot k mod N whether or not it was given that slot, so every free
+/// slot is handed to it, and a slot comes back to it as soon as its frame is read or given
+/// up.
+pub(crate) const WHOLE_RING: usize = usize::MAX;
+
+/// How an in-place device lays out a ring slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RingLayout {
+    /// Distance between slots in bytes (at least `frame_offset` + the frame size).
+    pub slot_bytes: usize,
+    /// Where the frame (in `frame_format` layout) starts in its slot: the size of a header
+    /// the device writes before it (PVCAM's metadata), else 0.
+    pub frame_offset: usize,
 }
 
 /// The frame source of a running acquisition, owned by the acquisition thread.
@@ -78,11 +99,24 @@ pub trait Stream: Send {
         0
     }
 
-    /// How many slots an in-place stream wants queued at once; 0 for copy mode.
+    /// How many slots an in-place stream wants queued at once (the core gives at most half
+    /// the ring), `WHOLE_RING` for a device that owns every free slot; 0 for copy mode.
     fn in_place(&self) -> usize {
         0
     }
-    /// Queue a ring slot of `len` bytes (the device's `ring_slot_bytes`) for the device.
+    /// In-place mode: the fewest free slots the device must hold. When it holds fewer, the
+    /// oldest unread frames are given up to it (counted in `lost_overwritten`), unless a
+    /// reader holds them. 1 (the default): only when it would otherwise have none.
+    fn in_place_margin(&self) -> usize {
+        1
+    }
+    /// In-place mode, called once before the first `give_slot`, on the thread that called
+    /// `labcam_start` (its error is `labcam_start`'s): the ring is `nslots` slots of
+    /// `slot_bytes` from `base`, handed out in order from slot 0.
+    fn attach_ring(&mut self, _base: *mut u8, _nslots: usize, _slot_bytes: usize) -> Result<()> {
+        Ok(())
+    }
+    /// Queue a ring slot of `len` bytes (the device's `RingLayout::slot_bytes`) for the device.
     fn give_slot(&mut self, _ptr: *mut u8, _len: usize) -> Result<()> {
         Err(crate::err!(INTERNAL, "give_slot called on a copy-mode stream"))
     }
@@ -141,10 +175,10 @@ pub trait Device: Send {
     /// Prepare an acquisition into a ring of `nframes` frames of the current format
     /// (allocate vendor buffers). May be slow.
     fn setup(&mut self, nframes: usize) -> Result<()>;
-    /// For devices that write frames into the ring in place: the bytes each slot needs (the
-    /// frame, in `frame_format` layout at the slot's start, plus any trailer the device
-    /// writes after it). Asked after `setup`. `None` (the default): copy mode.
-    fn ring_slot_bytes(&mut self) -> Result<Option<usize>> {
+    /// For devices that write frames into the ring in place: the slot layout they need (a
+    /// header before the frame, a trailer after it). Asked after `setup`, and again at every
+    /// start (a different layout sets the ring up again). `None` (the default): copy mode.
+    fn ring_layout(&mut self) -> Result<Option<RingLayout>> {
         Ok(None)
     }
     /// Release what `setup` allocated.

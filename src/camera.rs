@@ -5,7 +5,7 @@
 //! waiting for the backend. `wait` takes only `shared.st`, so `stop`, `close`,
 //! `cancel_wait` and status queries never wait behind it.
 
-use crate::backend::{Device, FrameMeta, InPlaceEvent, Stream};
+use crate::backend::{Device, FrameMeta, InPlaceEvent, RingLayout, Stream, WHOLE_RING};
 use crate::error::{Error, Result, Status};
 use crate::image::{self, Transform};
 use crate::model::*;
@@ -323,7 +323,10 @@ impl Camera {
         }
         let dev = c.dev.as_deref_mut().unwrap();
         dev.setup(nframes)?;
-        let ring = dev.ring_slot_bytes().and_then(|slot| Ring::new(nframes, fmt, slot.unwrap_or(0)));
+        let ring = dev.ring_layout().and_then(|l| {
+            let l = l.unwrap_or(RingLayout { slot_bytes: 0, frame_offset: 0 });
+            Ring::new(nframes, fmt, l.slot_bytes, l.frame_offset)
+        });
         let ring = match ring {
             Ok(r) => r,
             Err(e) => {
@@ -386,21 +389,37 @@ impl Camera {
             st.fault = None;
         }
         let dev = c.dev.as_deref_mut().unwrap();
-        // The frame format (and an in-place device's slot size) must still fit the ring:
+        // The frame format (and an in-place device's slot layout) must still fit the ring:
         // attributes may have changed them.
         let fmt = dev.frame_format()?;
-        let need = dev.ring_slot_bytes()?.unwrap_or(0);
+        let layout = dev.ring_layout()?;
         let fits = {
             let st = self.shared.st.lock();
             let r = st.ring.as_ref().unwrap();
-            r.format == fmt && r.slot_bytes() >= need
+            r.format == fmt
+                && match layout {
+                    None => r.frame_offset() == 0 && r.slot_bytes() == r.frame_bytes(),
+                    Some(l) => r.frame_offset() == l.frame_offset && r.slot_bytes() == l.slot_bytes.max(l.frame_offset + r.frame_bytes()),
+                }
         };
         if !fits {
             let n = self.shared.st.lock().ring.as_ref().unwrap().nslots;
             self.clear_locked(&mut c)?;
             self.setup_locked(&mut c, n)?;
         }
-        let stream = c.dev.as_deref_mut().unwrap().start()?;
+        let mut stream = c.dev.as_deref_mut().unwrap().start()?;
+        if stream.in_place() > 0 {
+            let attached = {
+                let st = self.shared.st.lock();
+                let r = st.ring.as_ref().unwrap();
+                stream.attach_ring(r.slot_ptr(0), r.nslots, r.slot_bytes())
+            };
+            if let Err(e) = attached {
+                drop(stream);
+                let _ = c.dev.as_deref_mut().unwrap().stop();
+                return Err(e);
+            }
+        }
         self.shared.stop.store(false, Ordering::Release);
         self.shared.limit.store(limit, Ordering::Release);
         self.set_state(AcqState::Running);
@@ -549,7 +568,7 @@ impl Camera {
                 *out = *ring.info((first + i) % n);
             }
         }
-        let ptrs = (ring.slot_ptr(first), ring.slot_ptr(0));
+        let ptrs = (ring.frame_ptr(first), ring.frame_ptr(0));
         let sb = ring.slot_bytes();
         drop(st);
         // Copy outside the lock; the pinned slots cannot be overwritten.
@@ -563,7 +582,7 @@ impl Camera {
                 copy_frames(a, &mut dst[..first_run * fb], fb, &fmt, t);
                 copy_frames(b, &mut dst[first_run * fb..k * fb], fb, &fmt, t);
             } else {
-                // Slots carry a device trailer: copy frame by frame.
+                // Slots carry a device header or trailer: copy frame by frame.
                 for i in 0..k {
                     let p = if i < first_run { ptrs.0.add(i * sb) } else { ptrs.1.add((i - first_run) * sb) };
                     copy_frames(std::slice::from_raw_parts(p, fb), &mut dst[i * fb..(i + 1) * fb], fb, &fmt, t);
@@ -593,7 +612,7 @@ impl Camera {
         };
         let info = *ring.info(slot);
         let fmt = ring.format;
-        let p = ring.slot_ptr(slot);
+        let p = ring.frame_ptr(slot);
         drop(st);
         // SAFETY: as in read_chunk.
         unsafe { copy_frames(std::slice::from_raw_parts(p, fb), &mut dst[..fb], fb, &fmt, t) };
@@ -614,7 +633,7 @@ impl Camera {
         let fmt = ring.format;
         let (rows, cols) = image::dimensions(fmt.width, fmt.height, c.native);
         let mut chunk = Chunk {
-            data: ring.slot_ptr(first) as u64,
+            data: ring.frame_ptr(first) as u64,
             infos: ring.infos_ptr(first) as u64,
             chunk_id: 0,
             n_frames: k as i64,
@@ -866,7 +885,8 @@ fn frame_info(meta: &FrameMeta) -> FrameInfo {
 /// time and publishes them as the device fills them.
 fn in_place_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>, ahead: usize) {
     let limit = shared.limit.load(Ordering::Acquire);
-    let mut give: Vec<*mut u8> = Vec::with_capacity(ahead);
+    let margin = stream.in_place_margin().max(1);
+    let mut give: Vec<*mut u8> = Vec::new();
     loop {
         if shared.stop.load(Ordering::Acquire) {
             return;
@@ -877,11 +897,12 @@ fn in_place_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>, ahead: usize)
             if ring.status().acquired as u64 >= limit {
                 return;
             }
-            // Keep up to `ahead` slots (at most half the ring) with the device; give up the
-            // oldest unread frame only when the device would otherwise have none.
-            let want = ahead.min(ring.nslots / 2).max(1);
+            // Keep up to `ahead` slots (at most half the ring, or every free slot for a
+            // device whose circular buffer is the ring) with the device; give up the oldest
+            // unread frame only when the device would otherwise hold fewer than `margin`.
+            let want = if ahead == WHOLE_RING { ring.nslots } else { ahead.min(ring.nslots / 2).max(1) };
             while ring.reserved() < want {
-                match ring.reserve_ahead(ring.reserved() == 0) {
+                match ring.reserve_ahead(ring.reserved() < margin) {
                     Some(slot) => give.push(ring.slot_ptr(slot)),
                     None => break,
                 }
@@ -902,10 +923,35 @@ fn in_place_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>, ahead: usize)
                     ring.unreserve_all();
                 }
             }
+            Ok(Ok(InPlaceEvent::Lapped { next_slot })) => {
+                let held = {
+                    let mut st = shared.st.lock();
+                    match st.ring.as_mut() {
+                        Some(ring) if ring.is_pinned() => true,
+                        Some(ring) => {
+                            ring.resync(next_slot);
+                            false
+                        }
+                        None => false,
+                    }
+                };
+                if held {
+                    return fault(&shared, err!(BUSY, "the camera overwrote frames a reader still held (a chunk locked, or a read in progress, while the camera filled the whole ring): they may be corrupt"));
+                }
+            }
             Ok(Ok(InPlaceEvent::Frame { ptr, meta })) => {
                 let mut st = shared.st.lock();
                 let mut wake = false;
                 if let Some(ring) = st.ring.as_mut() {
+                    if ring.reserved() == 0 && ahead == WHOLE_RING && ring.unread() > 0 && ring.slot_ptr(ring.oldest_unread_slot()) == ptr {
+                        // A device that cannot be held back (PVCAM) overwrote the oldest unread
+                        // frame before it was given up: count it lost, unless a reader holds
+                        // it, whose copy may then be torn.
+                        if ring.reserve_ahead(true).is_none() {
+                            drop(st);
+                            return fault(&shared, err!(BUSY, "the camera overwrote frames a reader still held (a chunk locked, or a read in progress, for longer than the camera takes to fill the ring): they may be corrupt"));
+                        }
+                    }
                     if ring.oldest_reserved().map(|s| ring.slot_ptr(s)) != Some(ptr) {
                         drop(st);
                         return fault(&shared, err!(VENDOR, "the device returned a buffer out of order ({ptr:?})"));

@@ -120,8 +120,11 @@ pub struct Ring {
     pub nslots: usize,
     pub format: FrameFormat,
     frame_bytes: usize,
-    /// Distance between slots: frame_bytes, or more when the device writes a trailer.
+    /// Distance between slots: frame_bytes, or more when the device writes a header or a
+    /// trailer in place.
     slot_bytes: usize,
+    /// Where the frame starts in its slot (after a device header written in place).
+    frame_offset: usize,
     read_pos: usize,
     unread: usize,
     /// Slots after the unread ones handed to an in-place device, in the order it fills them.
@@ -139,10 +142,11 @@ pub struct Ring {
 
 impl Ring {
     /// A ring of `nslots` frames of `format`, slots `slot_bytes` apart (at least the frame
-    /// size; more for devices that write a trailer after each frame in place).
-    pub fn new(nslots: usize, format: FrameFormat, slot_bytes: usize) -> Result<Ring> {
+    /// size; more for devices that write a header before, or a trailer after, each frame in
+    /// place), each frame `frame_offset` bytes into its slot.
+    pub fn new(nslots: usize, format: FrameFormat, slot_bytes: usize, frame_offset: usize) -> Result<Ring> {
         let frame_bytes = format.frame_bytes as usize;
-        let slot_bytes = slot_bytes.max(frame_bytes);
+        let slot_bytes = slot_bytes.max(frame_offset + frame_bytes);
         let total = nslots.checked_mul(slot_bytes).ok_or_else(|| {
             Error::new(Status::NO_MEMORY, format!("{nslots} frames of {frame_bytes} bytes overflow the address space"))
         })?;
@@ -157,6 +161,7 @@ impl Ring {
             format,
             frame_bytes,
             slot_bytes,
+            frame_offset,
             read_pos: 0,
             unread: 0,
             reserved: 0,
@@ -188,6 +193,9 @@ impl Ring {
     }
     pub fn slot_bytes(&self) -> usize {
         self.slot_bytes
+    }
+    pub fn frame_offset(&self) -> usize {
+        self.frame_offset
     }
     pub fn unread(&self) -> usize {
         self.unread
@@ -222,15 +230,22 @@ impl Ring {
     /// Pointer to a write target's `frame_bytes` bytes.
     pub fn target_ptr(&self, t: WriteTarget) -> *mut u8 {
         match t {
-            WriteTarget::Slot(s) => self.slot_ptr(s),
+            WriteTarget::Slot(s) => self.frame_ptr(s),
             WriteTarget::Scratch => self.scratch.as_ptr(),
         }
     }
 
+    /// Start of a slot (where an in-place device writes).
     pub fn slot_ptr(&self, slot: usize) -> *mut u8 {
         debug_assert!(slot < self.nslots);
         // SAFETY: slot < nslots, so the offset is inside the allocation.
         unsafe { self.mem.as_ptr().add(slot * self.slot_bytes) }
+    }
+
+    /// Start of the frame in a slot (what readers see).
+    pub fn frame_ptr(&self, slot: usize) -> *mut u8 {
+        // SAFETY: frame_offset + frame_bytes <= slot_bytes.
+        unsafe { self.slot_ptr(slot).add(self.frame_offset) }
     }
 
     // ---- in-place devices ------------------------------------------------------------
@@ -259,6 +274,11 @@ impl Ring {
         self.reserved
     }
 
+    /// The slot of the oldest unread frame.
+    pub fn oldest_unread_slot(&self) -> usize {
+        self.read_pos
+    }
+
     /// The slot the device fills next.
     pub fn oldest_reserved(&self) -> Option<usize> {
         (self.reserved > 0).then(|| (self.read_pos + self.unread) % self.nslots)
@@ -279,6 +299,17 @@ impl Ring {
     /// Frames the device lost outside any delivered frame's account.
     pub fn add_lost_device(&mut self, n: u64) {
         self.lost_device += n as i64;
+    }
+
+    /// A device that cannot be held back wrote over the whole ring: every unread frame is
+    /// lost, and the device's next frame goes into `next_slot`. The caller checks no frame
+    /// is pinned.
+    pub fn resync(&mut self, next_slot: usize) {
+        debug_assert!(!self.is_pinned());
+        self.lost_overwritten += self.unread as i64;
+        self.unread = 0;
+        self.reserved = 0;
+        self.read_pos = next_slot % self.nslots;
     }
 
     /// The device dropped every slot it held (flush, restart, stop).
@@ -320,7 +351,7 @@ impl Ring {
         if t == WriteTarget::Scratch {
             // SAFETY: distinct allocations, both frame_bytes long; the slot is outside the
             // unread range, so no reader touches it.
-            unsafe { std::ptr::copy_nonoverlapping(self.scratch.as_ptr(), self.slot_ptr(slot), self.frame_bytes) };
+            unsafe { std::ptr::copy_nonoverlapping(self.scratch.as_ptr(), self.frame_ptr(slot), self.frame_bytes) };
         }
         self.infos[slot] = info;
         self.unread += 1;

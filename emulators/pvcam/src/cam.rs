@@ -21,6 +21,8 @@ pub struct Setup {
     pub metadata: bool,
     pub width: usize,
     pub height: usize,
+    /// CIRC_NONE 0, CIRC_OVERWRITE 1, CIRC_NO_OVERWRITE 2.
+    pub buffer_mode: i16,
 }
 
 pub struct Settings {
@@ -93,7 +95,7 @@ impl Cam {
     }
 
     /// `pl_exp_setup_cont`: validate the region and mode, compute the frame size.
-    pub fn setup(&mut self, rgn: (u16, u16, u16, u16, u16, u16), mode: i32, exposure: u32) -> Result<usize, i16> {
+    pub fn setup(&mut self, rgn: (u16, u16, u16, u16, u16, u16), mode: i32, exposure: u32, buffer_mode: i16) -> Result<usize, i16> {
         if self.acquiring() {
             return Err(ERR_BUSY);
         }
@@ -114,7 +116,7 @@ impl Cam {
         let (w, h) = (((s2 - s1 + 1) / sbin) as usize, ((p2 - p1 + 1) / pbin) as usize);
         let md = self.s.metadata;
         let frame_bytes = w * h * 2 + if md { 80 } else { 0 };
-        self.s.setup = Some(Setup { rgn, mode, exposure, frame_bytes, metadata: md, width: w, height: h });
+        self.s.setup = Some(Setup { rgn, mode, exposure, frame_bytes, metadata: md, width: w, height: h, buffer_mode });
         Ok(frame_bytes)
     }
 
@@ -219,6 +221,13 @@ impl Worker {
                         }
                         0x900 => p = self.acq.cv.wait(p).unwrap(), // no edges arrive in the emulator
                         _ => {
+                            if !self.pacing && self.setup.buffer_mode == 2 && p.written - p.oldest + 1 >= self.n as i64 {
+                                // Unpaced into a CIRC_NO_OVERWRITE buffer: wait for the client
+                                // to unlock the frame in the slot (a benchmark aid; a real
+                                // camera overruns instead).
+                                p = self.acq.cv.wait(p).unwrap();
+                                continue;
+                            }
                             if !self.pacing || nr < self.burst {
                                 break;
                             }

@@ -345,7 +345,7 @@ pub unsafe extern "C" fn pl_exp_setup_cont(h: i16, rgn_total: u16, rgns: *const 
             return Err(ERR_REGION_INVALID);
         }
         let r = *rgns;
-        let fb = c.setup((r.s1, r.s2, r.sbin, r.p1, r.p2, r.pbin), exp_mode as u16 as i32, exposure)?;
+        let fb = c.setup((r.s1, r.s2, r.sbin, r.p1, r.p2, r.pbin), exp_mode as u16 as i32, exposure, buffer_mode)?;
         *exp_bytes = fb as u32;
         Ok(())
     })
@@ -476,6 +476,8 @@ pub extern "C" fn pl_exp_unlock_oldest_frame(h: i16) -> rs_bool {
             return Err(ERR_NO_FRAME);
         }
         p.oldest += 1;
+        drop(p);
+        c.acq.cv.notify_all();
         Ok(())
     })
 }

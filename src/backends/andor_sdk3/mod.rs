@@ -27,7 +27,7 @@
 
 mod sys;
 
-use crate::backend::{Device, Driver, FrameMeta, InPlaceEvent, Stream};
+use crate::backend::{Device, Driver, FrameMeta, InPlaceEvent, RingLayout, Stream};
 use crate::error::Result;
 use crate::loader::VendorLibrary;
 use crate::model::*;
@@ -657,9 +657,9 @@ impl Device for AndorCamera {
         Ok(())
     }
 
-    fn ring_slot_bytes(&mut self) -> Result<Option<usize>> {
+    fn ring_layout(&mut self) -> Result<Option<RingLayout>> {
         self.prepare()?;
-        self.in_place_slot()
+        Ok(self.in_place_slot()?.map(|slot_bytes| RingLayout { slot_bytes, frame_offset: 0 }))
     }
 
     fn start(&mut self) -> Result<Box<dyn Stream>> {

@@ -29,7 +29,7 @@
 
 mod sys;
 
-use crate::backend::{Device, Driver, FrameMeta, Stream};
+use crate::backend::{Device, Driver, FrameMeta, InPlaceEvent, RingLayout, Stream, WHOLE_RING};
 use crate::error::Result;
 use crate::loader::VendorLibrary;
 use crate::model::*;
@@ -62,6 +62,7 @@ const ATTR_INCREMENT: i16 = 6;
 const ATTR_ACCESS: i16 = 7;
 const ATTR_AVAIL: i16 = 8;
 const CIRC_OVERWRITE: i16 = 1;
+const CIRC_NO_OVERWRITE: i16 = 2;
 const CCS_HALT: i16 = 1;
 const EXP_RES: u32 = 0x09030002;
 const EXPOSURE_TIME: u32 = 0x08030008;
@@ -134,7 +135,7 @@ impl Driver for PvcamDriver {
             let e = api.error("pl_cam_open");
             return Err(if e.message.contains("busy") || e.message.contains("open") { crate::Error::new(crate::Status::BUSY, e.message) } else { e });
         }
-        let mut cam = PvcamCamera { api, h, name: id.to_string(), params: Vec::new(), roi: Roi::default(), exposure: 0.01, trigger: 0x700, res_us: 1000.0, metadata: false, pool: None, readout_s: 0.0 };
+        let mut cam = PvcamCamera { api, h, name: id.to_string(), params: Vec::new(), roi: Roi::default(), exposure: 0.01, trigger: 0x700, res_us: 1000.0, metadata: false, pool: None, readout_s: 0.0, ring_frames: 0 };
         cam.init()?;
         Ok(Box::new(cam))
     }
@@ -186,6 +187,8 @@ pub struct PvcamCamera {
     metadata: bool,
     pool: Option<Arc<Mutex<Ring>>>,
     readout_s: f64,
+    /// Frames in the labcam ring (from `setup`).
+    ring_frames: usize,
 }
 
 impl Drop for PvcamCamera {
@@ -301,10 +304,22 @@ impl PvcamCamera {
         Rgn { s1: r.hstart as u16, s2: (r.hend - 1) as u16, sbin: r.hbin as u16, p1: r.vstart as u16, p2: (r.vend - 1) as u16, pbin: r.vbin as u16 }
     }
 
+    /// The exposure in EXP_RES units.
+    fn exposure_units(&self) -> u32 {
+        (self.exposure * 1e6 / self.res_us).round() as u32
+    }
+
+    /// Slot size when PVCAM can write into the labcam ring itself: its buffer size is an
+    /// `uns32`, so the ring must stay under 4 GiB.
+    fn in_place_slot(&self, frame_bytes: usize) -> Option<usize> {
+        let total = self.ring_frames.checked_mul(frame_bytes)?;
+        (self.ring_frames > 0 && frame_bytes > 0 && total <= u32::MAX as usize).then_some(frame_bytes)
+    }
+
     /// `pl_exp_setup_cont` with the current settings; returns the bytes per frame.
     fn setup_cont(&mut self) -> Result<usize> {
         let rgn = self.rgn();
-        let exposure = (self.exposure * 1e6 / self.res_us).round() as u32;
+        let exposure = self.exposure_units();
         let mut fb = 0u32;
         let r = unsafe { (self.api.pl_exp_setup_cont)(self.h, 1, &rgn, self.trigger as i16, exposure, &mut fb, CIRC_OVERWRITE) };
         self.api.check("pl_exp_setup_cont", r)?;
@@ -536,6 +551,12 @@ impl Device for PvcamCamera {
 
     fn setup(&mut self, nframes: usize) -> Result<()> {
         let fb = self.setup_cont()?;
+        self.ring_frames = nframes;
+        if self.in_place_slot(fb).is_some() {
+            // PVCAM writes into the labcam ring: no buffer of its own.
+            self.pool = None;
+            return Ok(());
+        }
         // PVCAM's own ring: up to 64 MiB, at least 8 frames, at most the labcam ring.
         let n = ((64usize << 20) / fb.max(1)).clamp(8, nframes.max(8));
         let fits = self.pool.as_ref().map(|p| {
@@ -548,6 +569,11 @@ impl Device for PvcamCamera {
         Ok(())
     }
 
+    fn ring_layout(&mut self) -> Result<Option<RingLayout>> {
+        let fb = self.setup_cont()?;
+        Ok(self.in_place_slot(fb).map(|slot_bytes| RingLayout { slot_bytes, frame_offset: if self.metadata { MD_BYTES } else { 0 } }))
+    }
+
     fn clear(&mut self) -> Result<()> {
         self.pool = None;
         Ok(())
@@ -555,17 +581,33 @@ impl Device for PvcamCamera {
 
     fn start(&mut self) -> Result<Box<dyn Stream>> {
         let fb = self.setup_cont()?;
+        let fmt = self.frame_format()?;
+        let mut stream = PvcamStream {
+            api: self.api.clone(),
+            h: self.h,
+            rgn: self.rgn(),
+            mode: self.trigger as i16,
+            exposure: self.exposure_units(),
+            frame_bytes: fb,
+            pool: None,
+            metadata: self.metadata,
+            pixel_bytes: fmt.frame_bytes as usize,
+            copied: 0,
+            written: 0,
+            last_nr: 0,
+            pending_lost: 0,
+            in_place: None,
+        };
+        if self.in_place_slot(fb).is_some() {
+            // Started by attach_ring, into the labcam ring.
+            stream.in_place = Some(InPlace { base: std::ptr::null_mut(), n: 0, given: 0, released: 0 });
+            return Ok(Box::new(stream));
+        }
         if self.pool.as_ref().map(|p| p.lock().frame_bytes) != Some(fb) {
             self.pool = Some(Arc::new(Mutex::new(Ring::new(((64usize << 20) / fb.max(1)).max(8), fb))));
         }
-        let pool = self.pool.clone().unwrap();
-        {
-            let r = pool.lock();
-            let size = (r.n * r.frame_bytes) as u32;
-            self.api.check("pl_exp_start_cont", unsafe { (self.api.pl_exp_start_cont)(self.h, r.ptr as *mut c_void, size) })?;
-        }
-        let fmt = self.frame_format()?;
-        Ok(Box::new(PvcamStream { api: self.api.clone(), h: self.h, pool, metadata: self.metadata, pixel_bytes: fmt.frame_bytes as usize, copied: 0, last_nr: 0, pending_lost: 0 }))
+        stream.start_copy(self.pool.clone().unwrap())?;
+        Ok(Box::new(stream))
     }
 
     fn stop(&mut self) -> Result<()> {
@@ -573,17 +615,45 @@ impl Device for PvcamCamera {
     }
 }
 
+/// Bytes PVCAM writes before the pixels of a one-region frame with metadata: an
+/// `md_frame_header` (48) and one `md_frame_roi_header` (32).
+const MD_BYTES: usize = 80;
+
+/// The acquisition when PVCAM's circular buffer is the labcam ring itself.
+struct InPlace {
+    /// The ring (set by attach_ring), `n` slots of `frame_bytes`.
+    base: *mut u8,
+    n: usize,
+    /// Slots the core has handed over so far: PVCAM may write frames `0..given`.
+    given: i64,
+    /// Frames unlocked in PVCAM so far (`pl_exp_unlock_oldest_frame`).
+    released: i64,
+}
+
 struct PvcamStream {
     api: Arc<Api>,
     h: i16,
-    pool: Arc<Mutex<Ring>>,
+    rgn: Rgn,
+    mode: i16,
+    exposure: u32,
+    /// Bytes per frame in PVCAM's buffer (metadata headers and pixels).
+    frame_bytes: usize,
+    /// Copy mode: PVCAM's own circular buffer.
+    pool: Option<Arc<Mutex<Ring>>>,
     metadata: bool,
     pixel_bytes: usize,
-    /// Frames copied out of PVCAM's ring so far.
+    /// Frames taken out of PVCAM's buffer (copied, or reported in place) so far.
     copied: i64,
+    /// Frames PVCAM had written at the last status poll.
+    written: i64,
     last_nr: i64,
     pending_lost: u64,
+    in_place: Option<InPlace>,
 }
+
+// SAFETY: the raw ring pointer is only used by the acquisition thread that owns the stream;
+// the ring outlives it (the core joins the thread before clearing the ring).
+unsafe impl Send for PvcamStream {}
 
 impl Drop for PvcamStream {
     fn drop(&mut self) {
@@ -593,17 +663,68 @@ impl Drop for PvcamStream {
 }
 
 impl PvcamStream {
-    /// Frames PVCAM has written into its ring (full passes plus this pass); a failed
-    /// acquisition (disconnect) is DISCONNECTED.
-    fn written(&self, ring: &Ring, status: &mut i16, fi: &mut PvFrameInfo) -> Result<i64> {
-        let (mut bytes, mut cnt) = (0u32, 0u32);
-        let r = unsafe { (self.api.pl_exp_check_cont_status_ex)(self.h, status, &mut bytes, &mut cnt, fi) };
-        if r != sys::PV_OK || *status == 4 {
+    /// Frames PVCAM has written into its buffer of `n` frames (full passes plus this pass);
+    /// a failed acquisition (disconnect) is DISCONNECTED.
+    fn poll_written(&mut self, n: usize) -> Result<i64> {
+        let (mut status, mut bytes, mut cnt) = (0i16, 0u32, 0u32);
+        let mut fi = PvFrameInfo::default();
+        let r = unsafe { (self.api.pl_exp_check_cont_status_ex)(self.h, &mut status, &mut bytes, &mut cnt, &mut fi) };
+        if r != sys::PV_OK || status == 4 {
             let mut e = self.api.error("pl_exp_check_cont_status_ex");
             e.status = crate::Status::DISCONNECTED;
             return Err(e);
         }
-        Ok(if bytes > 0 { cnt as i64 * ring.n as i64 + (bytes as usize / ring.frame_bytes) as i64 } else { 0 })
+        let w = if bytes > 0 || cnt > 0 { cnt as i64 * n as i64 + (bytes as usize / self.frame_bytes) as i64 } else { 0 };
+        self.written = self.written.max(w);
+        Ok(self.written)
+    }
+
+    /// Copy mode: start PVCAM (CIRC_OVERWRITE) into its own buffer.
+    fn start_copy(&mut self, pool: Arc<Mutex<Ring>>) -> Result<()> {
+        {
+            let r = pool.lock();
+            let size = (r.n * r.frame_bytes) as u32;
+            self.api.check("pl_exp_start_cont", unsafe { (self.api.pl_exp_start_cont)(self.h, r.ptr as *mut c_void, size) })?;
+        }
+        self.pool = Some(pool);
+        self.in_place = None;
+        Ok(())
+    }
+
+    /// Framestamp, timestamp and frame-number gap of a frame from its metadata header (or
+    /// the count of frames taken when there is none).
+    fn meta(&mut self, header: &[u8]) -> FrameMeta {
+        let (nr, ts) = match if self.metadata { parse_md(header) } else { None } {
+            Some((nr, ts)) => (nr, ts),
+            None => (self.copied, -1),
+        };
+        if self.last_nr > 0 && nr > self.last_nr + 1 {
+            self.pending_lost += (nr - self.last_nr - 1) as u64;
+        }
+        self.last_nr = nr;
+        FrameMeta {
+            framestamp: nr,
+            timestamp_ticks: ts,
+            timestamp_hz: if ts >= 0 { 1e9 } else { 0.0 },
+            flags: 0,
+            lost_before: std::mem::take(&mut self.pending_lost),
+        }
+    }
+
+    /// In place: unlock PVCAM's frames up to (not including) `upto`, oldest first, so that
+    /// it may write their slots again. `pl_exp_get_oldest_frame` before each unlock, as the
+    /// SDK pairs them; it reports an overrun when PVCAM already wrote over that frame,
+    /// which is then just unlocked.
+    fn release_upto(&mut self, upto: i64) -> Result<()> {
+        let ip = self.in_place.as_mut().unwrap();
+        while ip.released < upto {
+            let mut p: *mut c_void = std::ptr::null_mut();
+            unsafe { (self.api.pl_exp_get_oldest_frame)(self.h, &mut p) };
+            let r = unsafe { (self.api.pl_exp_unlock_oldest_frame)(self.h) };
+            self.api.check("pl_exp_unlock_oldest_frame", r)?;
+            ip.released += 1;
+        }
+        Ok(())
     }
 }
 
@@ -623,60 +744,155 @@ fn parse_md(b: &[u8]) -> Option<(i64, i64)> {
     Some((nr, eof_ns))
 }
 
+/// PVCAM has no blocking wait: the stream polls this often.
+const POLL_SLEEP: Duration = Duration::from_micros(200);
+
 impl Stream for PvcamStream {
     fn next_frame(&mut self, dst: &mut [u8], timeout: Duration) -> Result<Option<FrameMeta>> {
         let deadline = Instant::now() + timeout;
-        let ring = self.pool.lock();
+        let pool = self.pool.clone().ok_or_else(|| err!(INTERNAL, "PVCAM stream in place asked for a copy"))?;
+        let ring = pool.lock();
         loop {
-            let mut status = 0i16;
-            let mut fi = PvFrameInfo::default();
-            let written = self.written(&ring, &mut status, &mut fi)?;
-            if written > self.copied {
-                if written - self.copied > ring.n as i64 {
+            if self.copied >= self.written {
+                self.poll_written(ring.n)?;
+            }
+            if self.written > self.copied {
+                if self.written - self.copied > ring.n as i64 {
                     // Overwritten in PVCAM's ring before we got to them.
-                    let skip = written - ring.n as i64 - self.copied;
+                    let skip = self.written - ring.n as i64 - self.copied;
                     self.pending_lost += skip as u64;
                     self.copied += skip;
                 }
                 let slot = (self.copied as usize) % ring.n;
                 // SAFETY: inside the ring; PVCAM writes other slots meanwhile.
                 let src = unsafe { std::slice::from_raw_parts(ring.ptr.add(slot * ring.frame_bytes), ring.frame_bytes) };
-                let off = if self.metadata { 80 } else { 0 };
-                let mut header = [0u8; 80];
+                let off = if self.metadata { MD_BYTES } else { 0 };
+                let mut header = [0u8; MD_BYTES];
                 header[..off].copy_from_slice(&src[..off]);
                 dst.copy_from_slice(&src[off..off + self.pixel_bytes]);
                 let index = self.copied;
                 self.copied += 1;
                 // PVCAM kept writing meanwhile: if it reached this slot again (frame index+n
                 // started), the copy may be torn. Drop it and count it lost.
-                if self.written(&ring, &mut status, &mut fi)? >= index + ring.n as i64 {
+                if self.poll_written(ring.n)? >= index + ring.n as i64 {
                     self.pending_lost += 1;
                     continue;
                 }
                 // The header as copied together with the pixels (the slot may be rewritten
                 // any time after the check above).
-                let (nr, ts) = match if self.metadata { parse_md(&header) } else { None } {
-                    Some((nr, ts)) => (nr, ts),
-                    None => (self.copied, -1),
-                };
-                if self.last_nr > 0 && nr > self.last_nr + 1 {
-                    self.pending_lost += (nr - self.last_nr - 1) as u64;
-                }
-                self.last_nr = nr;
-                return Ok(Some(FrameMeta {
-                    framestamp: nr,
-                    timestamp_ticks: ts,
-                    timestamp_hz: if ts >= 0 { 1e9 } else { 0.0 },
-                    flags: 0,
-                    lost_before: std::mem::take(&mut self.pending_lost),
-                }));
+                return Ok(Some(self.meta(&header)));
             }
             if Instant::now() >= deadline {
                 return Ok(None);
             }
-            // PVCAM has no blocking wait: poll.
-            std::thread::sleep(Duration::from_micros(200));
+            std::thread::sleep(POLL_SLEEP);
         }
+    }
+
+    fn take_lost(&mut self) -> u64 {
+        if self.in_place.is_some() {
+            // Frames of a lap, which no delivered frame accounts for.
+            std::mem::take(&mut self.pending_lost)
+        } else {
+            0
+        }
+    }
+
+    fn in_place(&self) -> usize {
+        if self.in_place.is_some() {
+            WHOLE_RING
+        } else {
+            0
+        }
+    }
+
+    fn in_place_margin(&self) -> usize {
+        // PVCAM does not wait for slots: keep an eighth of the ring free ahead of it, so
+        // that the frames it reaches next have been given up before it writes them.
+        self.in_place.as_ref().map(|ip| (ip.n / 8).max(1)).unwrap_or(1)
+    }
+
+    fn attach_ring(&mut self, base: *mut u8, nslots: usize, slot_bytes: usize) -> Result<()> {
+        if slot_bytes != self.frame_bytes {
+            bail!(INTERNAL, "ring slots of {slot_bytes} bytes for PVCAM frames of {}", self.frame_bytes);
+        }
+        // CIRC_NO_OVERWRITE: PVCAM keeps frames until they are unlocked, which happens when
+        // the core gives their slot back (`give_slot`).
+        let mut fb = 0u32;
+        let r = unsafe { (self.api.pl_exp_setup_cont)(self.h, 1, &self.rgn, self.mode, self.exposure, &mut fb, CIRC_NO_OVERWRITE) };
+        self.api.check("pl_exp_setup_cont", r)?;
+        if fb as usize != self.frame_bytes {
+            bail!(VENDOR, "pl_exp_setup_cont gave {fb} bytes per frame in CIRC_NO_OVERWRITE mode, {} in CIRC_OVERWRITE mode", self.frame_bytes);
+        }
+        let size = (nslots * slot_bytes) as u32;
+        let r = unsafe { (self.api.pl_exp_start_cont)(self.h, base as *mut c_void, size) };
+        if r == sys::PV_OK {
+            self.in_place = Some(InPlace { base, n: nslots, given: 0, released: 0 });
+            return Ok(());
+        }
+        // The driver cannot take the labcam ring (too large to lock, say): copy out of a
+        // buffer of its own instead.
+        let e = self.api.error("pl_exp_start_cont");
+        crate::log::info(&format!("PVCAM cannot write into the labcam ring ({e}); copying frames from a buffer of its own"));
+        let r = unsafe { (self.api.pl_exp_setup_cont)(self.h, 1, &self.rgn, self.mode, self.exposure, &mut fb, CIRC_OVERWRITE) };
+        self.api.check("pl_exp_setup_cont", r)?;
+        let n = ((64usize << 20) / self.frame_bytes.max(1)).clamp(8, nslots.max(8));
+        self.start_copy(Arc::new(Mutex::new(Ring::new(n, self.frame_bytes))))
+    }
+
+    fn give_slot(&mut self, ptr: *mut u8, _len: usize) -> Result<()> {
+        let ip = self.in_place.as_mut().ok_or_else(|| err!(INTERNAL, "give_slot on a PVCAM copy stream"))?;
+        let g = ip.given;
+        // SAFETY: pointer arithmetic inside the ring.
+        let expect = unsafe { ip.base.add((g as usize % ip.n) * self.frame_bytes) };
+        if ptr != expect {
+            bail!(INTERNAL, "slot {ptr:?} given to PVCAM out of order (expected {expect:?})");
+        }
+        ip.given += 1;
+        // PVCAM may write frame g into this slot once frame g-n (which was there) is unlocked.
+        let n = ip.n as i64;
+        self.release_upto(g + 1 - n)
+    }
+
+    fn next_in_place(&mut self, timeout: Duration) -> Result<InPlaceEvent> {
+        let n = self.in_place.as_ref().ok_or_else(|| err!(INTERNAL, "next_in_place on a PVCAM copy stream"))?.n;
+        let deadline = Instant::now() + timeout;
+        while self.copied >= self.written {
+            if self.poll_written(n)? > self.copied {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Ok(InPlaceEvent::Timeout);
+            }
+            std::thread::sleep(POLL_SLEEP);
+        }
+        let d = self.copied;
+        if self.written - d > n as i64 {
+            // PVCAM went round the whole ring before these frames were reported: they and
+            // every unread frame are gone. Carry on from the next frame it writes.
+            let w = self.written;
+            self.pending_lost += (w - d) as u64;
+            self.copied = w;
+            self.last_nr = 0;
+            let ip = self.in_place.as_mut().unwrap();
+            ip.given = w;
+            self.release_upto(w - n as i64)?;
+            return Ok(InPlaceEvent::Lapped { next_slot: w as usize % n });
+        }
+        let ip = self.in_place.as_mut().unwrap();
+        if d >= ip.given {
+            // PVCAM wrote a slot it was not given (it does not wait): over the oldest unread
+            // frame, which the core gives up.
+            ip.given = d + 1;
+            self.release_upto(d + 1 - n as i64)?;
+        }
+        let ip = self.in_place.as_ref().unwrap();
+        // SAFETY: slot d mod n of the ring, frame_bytes long, written by PVCAM.
+        let ptr = unsafe { ip.base.add((d as usize % n) * self.frame_bytes) };
+        let header = unsafe { std::slice::from_raw_parts(ptr, if self.metadata { MD_BYTES } else { 0 }) };
+        self.copied += 1;
+        let meta = self.meta(header);
+        Ok(InPlaceEvent::Frame { ptr, meta })
     }
 }
 

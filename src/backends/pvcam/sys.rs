@@ -69,6 +69,8 @@ api! {
     pl_exp_setup_cont: fn(i16, u16, *const Rgn, i16, u32, *mut u32, i16) -> rs_bool;
     pl_exp_start_cont: fn(i16, *mut c_void, u32) -> rs_bool;
     pl_exp_check_cont_status_ex: fn(i16, *mut i16, *mut u32, *mut u32, *mut PvFrameInfo) -> rs_bool;
+    pl_exp_get_oldest_frame: fn(i16, *mut *mut c_void) -> rs_bool;
+    pl_exp_unlock_oldest_frame: fn(i16) -> rs_bool;
     pl_exp_abort: fn(i16, i16) -> rs_bool;
     pl_exp_trigger: fn(i16, *mut u32, u32) -> rs_bool;
 }
