@@ -297,9 +297,10 @@ struct labcam_frame_info {
  A zero-copy view of contiguous unread frames in the ring (from `lock_chunk`).
  `data` is the address of the first of `n_frames` frames of `frame_bytes` bytes each, in
  the device's layout (`rows`, `cols`, indexing `indexing`), `slot_bytes` apart (equal to
- `frame_bytes` unless the camera writes a trailer after each frame); `infos` the address of
- `n_frames` frame infos. Both stay valid and unchanged until `unlock_chunk(chunk_id)` or
- close.
+ `frame_bytes` unless the camera writes its metadata into the ring next to each frame:
+ a trailer after it with Andor SDK3, a header before it with PVCAM); `infos` the address
+ of `n_frames` frame infos. Both stay valid and unchanged until `unlock_chunk(chunk_id)`
+ or close (but see `labcam_lock_chunk` for PVCAM).
  */
 struct labcam_chunk {
   uint64_t data;
@@ -496,7 +497,10 @@ int32_t labcam_grab(labcam_handle h,
  ring and describe them in `*chunk` (addresses of the pixels, in the device layout, and of
  their infos). They are not overwritten (new frames that would need their slots are
  dropped and counted in lost_overwritten) until labcam_unlock_chunk(chunk_id), which marks
- them read; close invalidates the addresses. With nothing unread, returns an empty chunk
+ them read; close invalidates the addresses. Exception: a camera that cannot be held back
+ and writes into the ring itself (PVCAM) overwrites a chunk kept locked while it fills
+ the rest of the ring; the acquisition then faults with BUSY (its message says so), and
+ the chunk's pixels may be torn. With nothing unread, returns an empty chunk
  (n_frames 0, chunk_id 0). One chunk at a time: BUSY while one is locked. WRONG_STATE
  without a set-up acquisition. The call is O(1) whatever the frame size.
  */

@@ -130,9 +130,10 @@ pub struct FramesStatus {
 /// A zero-copy view of contiguous unread frames in the ring (from `lock_chunk`).
 /// `data` is the address of the first of `n_frames` frames of `frame_bytes` bytes each, in
 /// the device's layout (`rows`, `cols`, indexing `indexing`), `slot_bytes` apart (equal to
-/// `frame_bytes` unless the camera writes a trailer after each frame); `infos` the address of
-/// `n_frames` frame infos. Both stay valid and unchanged until `unlock_chunk(chunk_id)` or
-/// close.
+/// `frame_bytes` unless the camera writes its metadata into the ring next to each frame:
+/// a trailer after it with Andor SDK3, a header before it with PVCAM); `infos` the address
+/// of `n_frames` frame infos. Both stay valid and unchanged until `unlock_chunk(chunk_id)`
+/// or close (but see `labcam_lock_chunk` for PVCAM).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Chunk {

@@ -245,6 +245,155 @@ fn dropped_frames_and_overruns_count_in_lost_device() {
     let s = status(h);
     assert!(s.lost_device > 0, "{s:?}");
     assert_eq!(s.acquired, s.read + s.unread + s.lost_overwritten);
+    // What is left in the ring is whole: pixels match each frame's number.
+    let roi = Roi { hstart: 0, hend: 64, vstart: 0, vend: 16, hbin: 1, vbin: 1 };
+    let (px, infos) = read_u16(h, 8, 2048, false);
+    assert_eq!(infos.len() as i64, s.unread);
+    for (k, i) in infos.iter().enumerate() {
+        check(&px[k * 1024..(k + 1) * 1024], i.framestamp, roi);
+    }
+}
+
+#[test]
+fn camera_racing_round_the_ring_in_place_keeps_what_is_left_whole() {
+    // 3000 frames at once into a 256-frame in-place ring: PVCAM writes over unread frames
+    // and goes round the ring faster than they are reported.
+    let _g = setup(&[("PVCAM_EMU_BURST", "3000")]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    let roi = set_roi(h, 0, 64, 0, 16, 1, 1);
+    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, 256) });
+    ok(h, unsafe { labcam_start(h) });
+    ok(h, unsafe { labcam_wait(h, 1, 5.0) });
+    let mut c = Chunk::default();
+    ok(h, unsafe { labcam_lock_chunk(h, 0, &mut c) });
+    assert_eq!(c.slot_bytes, c.frame_bytes + 80, "in place");
+    thread::sleep(Duration::from_millis(300));
+    ok(h, unsafe { labcam_stop(h) });
+    let s = status(h);
+    assert!(s.lost_device + s.lost_overwritten > 0, "{s:?}");
+    assert_eq!(s.acquired, s.read + s.unread + s.lost_overwritten, "{s:?}");
+    let (px, infos) = read_u16(h, 256, 2048, false);
+    assert_eq!(infos.len() as i64, s.unread);
+    let mut last = -1;
+    for (k, i) in infos.iter().enumerate() {
+        assert!(i.framestamp > last);
+        last = i.framestamp;
+        check(&px[k * 1024..(k + 1) * 1024], i.framestamp, roi);
+    }
+}
+
+/// The pixels of a locked chunk's frames, `slot_bytes` apart, as u16.
+unsafe fn chunk_frame(c: &Chunk, k: usize) -> &[u16] {
+    std::slice::from_raw_parts((c.data as *const u8).add(k * c.slot_bytes as usize) as *const u16, c.frame_bytes as usize / 2)
+}
+
+#[test]
+fn frames_are_written_in_place_with_their_metadata_header() {
+    let _g = setup(&[]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    let roi = set_roi(h, 10, 42, 20, 28, 1, 1);
+    // 256 frames of 1.1 ms (exposure + readout): the free eighth lasts 35 ms, so PVCAM
+    // writes into the ring itself.
+    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, 256) });
+    ok(h, unsafe { labcam_start(h) });
+    ok(h, unsafe { labcam_wait(h, 6, 5.0) });
+    let mut c = Chunk::default();
+    ok(h, unsafe { labcam_lock_chunk(h, 6, &mut c) });
+    assert_eq!(c.n_frames, 6);
+    assert_eq!(c.frame_bytes, 32 * 8 * 2);
+    // PVCAM's slot layout: md_frame_header + md_frame_roi_header (80 bytes), then pixels.
+    assert_eq!(c.slot_bytes, c.frame_bytes + 80);
+    let infos = unsafe { std::slice::from_raw_parts(c.infos as *const FrameInfo, 6) };
+    for k in 0..6 {
+        let frame = unsafe { chunk_frame(&c, k) };
+        check(frame, infos[k].framestamp, roi);
+        // The header PVCAM wrote before the pixels: signature 'PVCM'... (5328208), frame number.
+        let hdr = unsafe { std::slice::from_raw_parts((c.data as *const u8).add(k * c.slot_bytes as usize).sub(80), 80) };
+        assert_eq!(u32::from_le_bytes(hdr[0..4].try_into().unwrap()), 5328208);
+        assert_eq!(u32::from_le_bytes(hdr[5..9].try_into().unwrap()) as i64, infos[k].framestamp);
+        assert_eq!(infos[k].index, k as i64);
+    }
+    ok(h, unsafe { labcam_unlock_chunk(h, c.chunk_id) });
+    // The ring keeps going round: later frames through read_chunk are exact and in order.
+    let mut last = 5;
+    for _ in 0..4 {
+        ok(h, unsafe { labcam_wait(h, 8, 5.0) });
+        let (px, infos) = read_u16(h, 8, 512, false);
+        for (k, i) in infos.iter().enumerate() {
+            assert!(i.index > last, "{} after {last}", i.index);
+            last = i.index;
+            check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
+        }
+    }
+    ok(h, unsafe { labcam_stop(h) });
+    let s = status(h);
+    assert_eq!(s.acquired, s.read + s.unread + s.lost_overwritten, "{s:?}");
+}
+
+#[test]
+fn driver_refusing_the_ring_falls_back_to_copying() {
+    // PVCAM cannot take buffers over 20000 bytes: the 256-frame ring (151552 bytes) is
+    // refused, then buffers of its own of 256, 128 and 64 frames; 32 frames (18944 bytes)
+    // are accepted.
+    let _g = setup(&[("PVCAM_EMU_MAX_BUFFER", "20000")]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
+    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, 256) });
+    ok(h, unsafe { labcam_start(h) });
+    ok(h, unsafe { labcam_wait(h, 40, 5.0) });
+    let (px, infos) = read_u16(h, 40, 512, false);
+    assert_eq!(infos.len(), 40);
+    for (k, i) in infos.iter().enumerate() {
+        assert_eq!(i.index, k as i64);
+        check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
+    }
+    ok(h, unsafe { labcam_stop(h) });
+    // Not even 8 frames fit: labcam_start says why.
+    drop(_c);
+    drop(_g);
+    let _g = setup(&[("PVCAM_EMU_MAX_BUFFER", "1000")]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    set_roi(h, 0, 32, 0, 8, 1, 1);
+    ok(h, unsafe { labcam_setup_acquisition(h, 64) });
+    assert_eq!(unsafe { labcam_start(h) }, LABCAM_ERR_VENDOR);
+    assert!(last_error(h).contains("pl_exp_start_cont"), "{}", last_error(h));
+    assert_eq!(state(h), LABCAM_STATE_SET_UP);
+}
+
+#[test]
+fn chunk_locked_while_the_camera_fills_the_ring_faults() {
+    // PVCAM cannot be held back: a chunk kept locked while it goes round the ring is
+    // written over, which labcam reports instead of handing out torn frames silently.
+    let _g = setup(&[]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    set_roi(h, 0, 32, 0, 8, 1, 1);
+    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, 256) });
+    ok(h, unsafe { labcam_start(h) });
+    ok(h, unsafe { labcam_wait(h, 4, 5.0) });
+    let mut c = Chunk::default();
+    ok(h, unsafe { labcam_lock_chunk(h, 4, &mut c) });
+    assert_eq!(c.slot_bytes, c.frame_bytes + 80, "in place");
+    // 256 frames take about 0.3 s.
+    let t = std::time::Instant::now();
+    while state(h) != LABCAM_STATE_FAULT && t.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(state(h), LABCAM_STATE_FAULT);
+    assert_eq!(unsafe { labcam_start(h) }, LABCAM_ERR_BUSY);
+    assert!(last_error(h).contains("overwrote frames a reader still held"), "{}", last_error(h));
+    ok(h, unsafe { labcam_unlock_chunk(h, c.chunk_id) });
+    let s = status(h);
+    assert_eq!(s.acquired, s.read + s.unread + s.lost_overwritten, "{s:?}");
+    ok(h, unsafe { labcam_stop(h) });
 }
 
 #[test]

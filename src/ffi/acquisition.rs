@@ -155,7 +155,10 @@ pub unsafe extern "C" fn labcam_grab(h: labcam_handle, n: i64, dst: *mut std::ff
 /// ring and describe them in `*chunk` (addresses of the pixels, in the device layout, and of
 /// their infos). They are not overwritten (new frames that would need their slots are
 /// dropped and counted in lost_overwritten) until labcam_unlock_chunk(chunk_id), which marks
-/// them read; close invalidates the addresses. With nothing unread, returns an empty chunk
+/// them read; close invalidates the addresses. Exception: a camera that cannot be held back
+/// and writes into the ring itself (PVCAM) overwrites a chunk kept locked while it fills
+/// the rest of the ring; the acquisition then faults with BUSY (its message says so), and
+/// the chunk's pixels may be torn. With nothing unread, returns an empty chunk
 /// (n_frames 0, chunk_id 0). One chunk at a time: BUSY while one is locked. WRONG_STATE
 /// without a set-up acquisition. The call is O(1) whatever the frame size.
 #[no_mangle]

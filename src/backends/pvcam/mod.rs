@@ -15,10 +15,28 @@
 //!   `EXT_TRIG_TRIG_FIRST` (0x800), EXT_EXPOSURE `EXT_TRIG_LEVEL` (0xA00), when the camera's
 //!   `EXPOSURE_MODE` lists them; expose-out FIRST_ROW.
 //! * Acquisition: PVCAM writes frame k into slot k mod N of one circular buffer it is given
-//!   (`pl_exp_start_cont`, CIRC_OVERWRITE). The stream owns that buffer, polls
-//!   `pl_exp_check_cont_status_ex` (PVCAM has no blocking wait) and copies each new frame once
-//!   into the labcam ring. Frames PVCAM overwrote before they were copied, and frame numbers
-//!   the camera skipped (metadata `frameNr` gaps), are counted in `lost_device`.
+//!   (`pl_exp_start_cont`), and has no blocking wait: the stream polls
+//!   `pl_exp_check_cont_status_ex` every 200 µs while nothing is new.
+//!   - In place (when the labcam ring is under 4 GiB, PVCAM's `uns32` size, and an eighth of
+//!     it lasts at least 20 ms at the camera's fastest frame rate, exposure + readout): the
+//!     labcam ring *is* that buffer, in CIRC_NO_OVERWRITE mode. Each ring slot holds PVCAM's frame
+//!     as it lays it out (the 80-byte metadata header, then the pixels), so the ring's frame
+//!     offset is 80 and `labcam_chunk.slot_bytes` = frame bytes + 80. The core gives PVCAM
+//!     every free slot; a slot given back (its frame read, or given up) unlocks the frame
+//!     that was in it (`pl_exp_get_oldest_frame` + `pl_exp_unlock_oldest_frame`). PVCAM does
+//!     not wait for slots, so the core keeps an eighth of the ring free ahead of it by
+//!     giving up the oldest unread frames (`lost_overwritten`); if PVCAM still writes over
+//!     an unread frame, that frame is counted in `lost_overwritten`; if it went round the
+//!     whole ring unseen, every unread frame is given up and the frames never seen count in
+//!     `lost_device`; if it writes over frames a reader holds (a chunk locked too long), the
+//!     acquisition faults with BUSY.
+//!   - Copy mode (a smaller or a larger ring, or a driver that refuses the ring in
+//!     `pl_exp_start_cont`):
+//!     PVCAM gets a buffer of its own (CIRC_OVERWRITE; up to 64 MiB and at most the ring,
+//!     halved down to 8 frames while the driver refuses it) and the stream copies
+//!     each new frame once into the labcam ring; frames PVCAM overwrote before they were
+//!     copied, or while they were copied, count in `lost_device`.
+//!   Frame numbers the camera skipped (metadata `frameNr` gaps) count in `lost_device`.
 //! * `METADATA_ENABLED` is switched on when available: framestamp = the metadata frame number,
 //!   timestamp = end-of-frame time in ns (`timestamp_hz` 1e9). Without metadata the
 //!   framestamp counts frames.
@@ -309,11 +327,15 @@ impl PvcamCamera {
         (self.exposure * 1e6 / self.res_us).round() as u32
     }
 
-    /// Slot size when PVCAM can write into the labcam ring itself: its buffer size is an
-    /// `uns32`, so the ring must stay under 4 GiB.
+    /// Slot size when PVCAM writes into the labcam ring itself: its buffer size is an
+    /// `uns32`, so the ring must stay under 4 GiB; and as PVCAM cannot be held back, the
+    /// eighth of the ring kept free ahead of it must last `IN_PLACE_MARGIN` at the camera's
+    /// fastest frame rate (exposure + readout), so that a reader copying the oldest frames
+    /// is never caught up with. Smaller rings copy frames out of a buffer of PVCAM's own.
     fn in_place_slot(&self, frame_bytes: usize) -> Option<usize> {
         let total = self.ring_frames.checked_mul(frame_bytes)?;
-        (self.ring_frames > 0 && frame_bytes > 0 && total <= u32::MAX as usize).then_some(frame_bytes)
+        let margin_s = (self.ring_frames / 8) as f64 * (self.exposure + self.readout_s);
+        (self.ring_frames > 0 && frame_bytes > 0 && total <= u32::MAX as usize && margin_s >= IN_PLACE_MARGIN).then_some(frame_bytes)
     }
 
     /// `pl_exp_setup_cont` with the current settings; returns the bytes per frame.
@@ -606,7 +628,8 @@ impl Device for PvcamCamera {
         if self.pool.as_ref().map(|p| p.lock().frame_bytes) != Some(fb) {
             self.pool = Some(Arc::new(Mutex::new(Ring::new(((64usize << 20) / fb.max(1)).max(8), fb))));
         }
-        stream.start_copy(self.pool.clone().unwrap())?;
+        // Keep the buffer the driver accepted for the next start.
+        self.pool = Some(stream.start_copy(self.pool.clone().unwrap())?);
         Ok(Box::new(stream))
     }
 
@@ -614,6 +637,10 @@ impl Device for PvcamCamera {
         Ok(())
     }
 }
+
+/// The least time, in seconds, PVCAM must take to reach the oldest unread frame of an
+/// in-place ring (see `in_place_slot`).
+const IN_PLACE_MARGIN: f64 = 0.02;
 
 /// Bytes PVCAM writes before the pixels of a one-region frame with metadata: an
 /// `md_frame_header` (48) and one `md_frame_roi_header` (32).
@@ -679,16 +706,29 @@ impl PvcamStream {
         Ok(self.written)
     }
 
-    /// Copy mode: start PVCAM (CIRC_OVERWRITE) into its own buffer.
-    fn start_copy(&mut self, pool: Arc<Mutex<Ring>>) -> Result<()> {
-        {
-            let r = pool.lock();
-            let size = (r.n * r.frame_bytes) as u32;
-            self.api.check("pl_exp_start_cont", unsafe { (self.api.pl_exp_start_cont)(self.h, r.ptr as *mut c_void, size) })?;
+    /// Copy mode: start PVCAM (CIRC_OVERWRITE, set up) into a buffer of its own, `pool` or,
+    /// while the driver refuses it, one of half as many frames (down to 8). Returns the
+    /// buffer used.
+    fn start_copy(&mut self, mut pool: Arc<Mutex<Ring>>) -> Result<Arc<Mutex<Ring>>> {
+        loop {
+            let (n, fb) = {
+                let r = pool.lock();
+                let size = (r.n * r.frame_bytes) as u32;
+                if unsafe { (self.api.pl_exp_start_cont)(self.h, r.ptr as *mut c_void, size) } == sys::PV_OK {
+                    break;
+                }
+                (r.n, r.frame_bytes)
+            };
+            let e = self.api.error("pl_exp_start_cont");
+            if n <= 8 {
+                return Err(e);
+            }
+            crate::log::info(&format!("PVCAM refused a buffer of {n} frames ({e}); trying {}", n / 2));
+            pool = Arc::new(Mutex::new(Ring::new(n / 2, fb)));
         }
-        self.pool = Some(pool);
+        self.pool = Some(pool.clone());
         self.in_place = None;
-        Ok(())
+        Ok(pool)
     }
 
     /// Framestamp, timestamp and frame-number gap of a frame from its metadata header (or
@@ -837,7 +877,7 @@ impl Stream for PvcamStream {
         let r = unsafe { (self.api.pl_exp_setup_cont)(self.h, 1, &self.rgn, self.mode, self.exposure, &mut fb, CIRC_OVERWRITE) };
         self.api.check("pl_exp_setup_cont", r)?;
         let n = ((64usize << 20) / self.frame_bytes.max(1)).clamp(8, nslots.max(8));
-        self.start_copy(Arc::new(Mutex::new(Ring::new(n, self.frame_bytes))))
+        self.start_copy(Arc::new(Mutex::new(Ring::new(n, self.frame_bytes)))).map(|_| ())
     }
 
     fn give_slot(&mut self, ptr: *mut u8, _len: usize) -> Result<()> {
