@@ -3,6 +3,7 @@
 //! AT_WaitBuffer + AT_QueueBuffer), measured in the same run, with unpaced frames.
 //!
 //! cargo build --release -p atcore-emulator && cargo bench --bench andor_sdk3
+//! (RING_MB, CHUNK_DIV, ROUNDS, SMALL_N, ONLY=128x128|2560x2160, VERBOSE=1 vary it.)
 
 use labcam::ffi::acquisition::*;
 use labcam::ffi::consts::*;

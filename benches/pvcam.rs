@@ -1,8 +1,11 @@
 //! Frames/s delivered through labcam_read_chunk from the PVCAM emulator, as a ratio to the
-//! rate at which the emulator alone fills its circular buffer (a client that only polls
-//! `pl_exp_check_cont_status_ex`), measured in alternating rounds of one run, unpaced.
+//! rate at which the emulator fills its circular buffer for a client that unlocks each
+//! frame as soon as it sees it and touches no pixel, measured in alternating rounds of one
+//! run. The emulator runs unpaced into a CIRC_NO_OVERWRITE buffer: it writes a frame as
+//! soon as the slot's previous frame is unlocked, so the rate is the client's.
 //!
 //! cargo build --release -p pvcam-emulator && cargo bench --bench pvcam
+//! (RING_MB, CHUNK_DIV, ROUNDS, ONLY=128x128|1200x1200, VERBOSE=1 vary it.)
 
 use labcam::ffi::acquisition::*;
 use labcam::ffi::device::*;
@@ -94,9 +97,9 @@ impl Emu {
     }
 }
 
-/// Ring frames for both clients: about 16 MiB (at least 64 frames).
+/// Ring frames for both clients: about 64 MiB (at least 64 frames; RING_MB overrides).
 fn ring_frames(frame_bytes: usize) -> usize {
-    let mb = std::env::var("RING_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(16usize);
+    let mb = std::env::var("RING_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(64usize);
     ((mb << 20) / frame_bytes).clamp(64, 4096)
 }
 
