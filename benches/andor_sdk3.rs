@@ -81,11 +81,11 @@ fn labcam_rate(width: i64, height: i64, frames: usize) -> (f64, FramesStatus) {
         let mut r = Roi::default();
         assert_eq!(labcam_set_roi(h, 0, width, 0, height, 1, 1, &mut r), 0);
         let fb = (width * height * 2) as usize;
-        // A ring of about 4 MiB (at least 64 frames) read in chunks of an eighth of it: the
+        // A ring of about 8 MiB (at least 64 frames) read in chunks of an eighth of it: the
         // frames the emulator writes are still in cache when the reader copies them (the
         // emulator's own client recycles 32 buffers). RING_MB and CHUNK_DIV override.
         let env = |k: &str, d: usize| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
-        let ring = ((env("RING_MB", 4) << 20) / fb).clamp(64, 8192);
+        let ring = ((env("RING_MB", 8) << 20) / fb).clamp(64, 8192);
         assert_eq!(labcam_setup_acquisition(h, ring as i64), 0);
         let chunk = (ring / env("CHUNK_DIV", 8)).max(1);
         // Touch the destination once, so page faults are not measured.

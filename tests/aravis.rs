@@ -29,7 +29,10 @@ const ADDR: &str = "aravis:127.0.0.1";
 
 /// The fake camera's diagonal ramp (arvfakecamera.c) for exposure 10 ms and gain 0, where
 /// its brightness scale is exactly 1: pixel (x, y) of frame `id` = (x + y + id) mod 255.
-fn fake_pixel(id: i64, x: i64, y: i64) -> u8 {
+/// The fake camera's pixel for the frame with (unwrapped) framestamp `stamp`: it draws
+/// with its 16-bit frame id, which skips 0.
+fn fake_pixel(stamp: i64, x: i64, y: i64) -> u8 {
+    let id = (stamp - 1) % 65535 + 1;
     ((x + y + id) % 255) as u8
 }
 
@@ -185,10 +188,8 @@ fn grab_200_frames_with_consecutive_ids_and_the_fake_pattern() {
     assert_eq!(n, 200);
     let ids: Vec<i64> = infos.iter().map(|i| i.framestamp).collect();
     for k in 1..200 {
-        // GigE Vision frame ids are 16-bit and skip 0: 65535 is followed by 1.
-        let prev = infos[k - 1].framestamp;
-        let next = if prev == 65535 { 1 } else { prev + 1 };
-        assert_eq!(infos[k].framestamp, next, "consecutive GenICam frame ids: {ids:?}");
+        // GigE Vision frame ids are 16-bit (65535 is followed by 1); framestamps unwrap them.
+        assert_eq!(infos[k].framestamp, infos[k - 1].framestamp + 1, "consecutive GenICam frame ids: {ids:?}");
         assert_eq!(infos[k].index, k as i64);
         assert!(infos[k].timestamp_ticks > infos[k - 1].timestamp_ticks);
         assert_eq!(infos[k].timestamp_hz, 1e9);

@@ -17,8 +17,9 @@
 //! * Attributes: every feature of the GenICam tree under `Root` (categories walked
 //!   recursively), with its kind, access, bounds, increment and enum entries.
 //! * Frames: a pool of Aravis buffers; each popped buffer is copied once into the ring slot
-//!   and pushed back. framestamp = GenICam frame id, timestamp = the buffer timestamp in ns
-//!   (`timestamp_hz` 1e9). Buffers that arrive incomplete (missing packets, size mismatch,
+//!   and pushed back. framestamp = the GenICam frame id, unwrapped to 64 bits (16-bit GVSP
+//!   ids go 65534, 65535, 65536, … instead of back to 1), timestamp = the buffer timestamp
+//!   in ns (`timestamp_hz` 1e9). Buffers that arrive incomplete (missing packets, size mismatch,
 //!   timeout) and gaps in frame ids (16-bit GVSP ids wrap 65535 -> 1) are counted in
 //!   `lost_device`. The device's `control-lost` signal (heartbeat failure) or a GenICam
 //!   timeout ends the acquisition with DISCONNECTED.
@@ -731,8 +732,7 @@ impl Device for AravisCamera {
             lost: self.lost.clone(),
             id: self.id.clone(),
             packed,
-            last_id: None,
-            pending_lost: 0,
+            ids: FrameIds::default(),
         }))
     }
 
@@ -754,11 +754,19 @@ struct AravisStream {
     lost: Arc<AtomicBool>,
     id: String,
     packed: bool,
+    ids: FrameIds,
+}
+
+/// Frame-id bookkeeping: losses from gaps, and the unwrapped framestamp.
+#[derive(Default)]
+struct FrameIds {
     last_id: Option<u64>,
+    /// The last frame id, unwrapped.
+    framestamp: i64,
     pending_lost: u64,
 }
 
-impl AravisStream {
+impl FrameIds {
     /// Frames skipped between two frame ids; GVSP 16-bit ids wrap from 65535 to 1.
     fn gap(last: u64, id: u64) -> u64 {
         if id > last {
@@ -770,9 +778,16 @@ impl AravisStream {
         }
     }
 
+    /// Count the frames skipped before frame `id` and advance the unwrapped framestamp
+    /// (a restart of the ids, which is not a loss, continues it by one).
     fn account(&mut self, id: u64) {
-        if let Some(last) = self.last_id {
-            self.pending_lost += Self::gap(last, id);
+        match self.last_id {
+            Some(last) => {
+                let gap = Self::gap(last, id);
+                self.pending_lost += gap;
+                self.framestamp += gap as i64 + 1;
+            }
+            None => self.framestamp = id as i64,
         }
         self.last_id = Some(id);
     }
@@ -819,18 +834,18 @@ impl Stream for AravisStream {
                 }
             }
             unsafe { (api.stream_push_buffer)(self.h.stream, buf) };
-            self.account(id);
+            self.ids.account(id);
             if !complete {
                 // Incomplete frames are not delivered: counted as lost at the device.
-                self.pending_lost += 1;
+                self.ids.pending_lost += 1;
                 continue;
             }
             return Ok(Some(FrameMeta {
-                framestamp: id as i64,
+                framestamp: self.ids.framestamp,
                 timestamp_ticks: ts as i64,
                 timestamp_hz: 1e9,
                 flags: 0,
-                lost_before: std::mem::take(&mut self.pending_lost),
+                lost_before: std::mem::take(&mut self.ids.pending_lost),
             }));
         }
     }
@@ -842,11 +857,23 @@ mod tests {
 
     #[test]
     fn frame_id_gaps_with_16_bit_wrap() {
-        assert_eq!(AravisStream::gap(5, 6), 0);
-        assert_eq!(AravisStream::gap(5, 9), 3);
-        assert_eq!(AravisStream::gap(65535, 1), 0);
-        assert_eq!(AravisStream::gap(65534, 2), 2);
-        assert_eq!(AravisStream::gap(100, 3), 0, "a restart is not a loss");
+        assert_eq!(FrameIds::gap(5, 6), 0);
+        assert_eq!(FrameIds::gap(5, 9), 3);
+        assert_eq!(FrameIds::gap(65535, 1), 0);
+        assert_eq!(FrameIds::gap(65534, 2), 2);
+        assert_eq!(FrameIds::gap(100, 3), 0, "a restart is not a loss");
+    }
+
+    #[test]
+    fn framestamps_unwrap_16_bit_ids() {
+        let mut s = FrameIds::default();
+        let mut stamps = Vec::new();
+        for id in [65533, 65534, 65535, 1, 2, 5, 6] {
+            s.account(id);
+            stamps.push(s.framestamp);
+        }
+        assert_eq!(stamps, [65533, 65534, 65535, 65536, 65537, 65540, 65541]);
+        assert_eq!(s.pending_lost, 2);
     }
 
     #[test]
