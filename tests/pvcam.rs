@@ -398,18 +398,29 @@ fn chunk_locked_while_the_camera_fills_the_ring_faults() {
 
 #[test]
 fn disconnect_keeps_acquired_frames() {
+    // Copying out of PVCAM's buffer (a 64-frame ring of 0.6 ms frames), and in place.
+    for (ring, exposure, slot_extra) in [(64, 0.0005, 0), (256, 0.001, 80)] {
+        disconnect_case(ring, exposure, slot_extra);
+    }
+}
+
+fn disconnect_case(ring: i64, exposure: f64, slot_extra: i64) {
     let _g = setup(&[("PVCAM_EMU_DISCONNECT_AFTER", "12")]);
     let h = open(CAM);
     let _c = Guard(h);
     let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
-    ok(h, unsafe { labcam_set_exposure(h, 0.0005, null_mut()) });
-    ok(h, unsafe { labcam_setup_acquisition(h, 64) });
+    ok(h, unsafe { labcam_set_exposure(h, exposure, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, ring) });
     ok(h, unsafe { labcam_start(h) });
     assert_eq!(unsafe { labcam_wait(h, 30, 5.0) }, LABCAM_ERR_DISCONNECTED, "{}", last_error(h));
     let s = status(h);
     assert_eq!(s.acquired, 12);
-    let (px, infos) = read_u16(h, 12, 512, false);
-    assert_eq!(infos.len(), 12);
+    let mut c = Chunk::default();
+    ok(h, unsafe { labcam_lock_chunk(h, 1, &mut c) });
+    assert_eq!(c.slot_bytes, c.frame_bytes + slot_extra);
+    ok(h, unsafe { labcam_unlock_chunk(h, c.chunk_id) });
+    let (px, infos) = read_u16(h, 11, 512, false);
+    assert_eq!(infos.len(), 11);
     for (k, i) in infos.iter().enumerate() {
         check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
     }
