@@ -379,7 +379,8 @@ fn in_place_frames_are_written_into_the_ring() {
     ok(h, unsafe { labcam_lock_chunk(h, 4, &mut c) });
     let mut isz = 0;
     ok(h, unsafe { labcam_get_attr_int(h, cs("ImageSizeBytes").as_ptr(), &mut isz) });
-    assert_eq!(c.slot_bytes, (isz + 7) / 8 * 8, "slots hold frame and trailer");
+    assert_eq!(c.slot_bytes, (isz + 63) / 64 * 64, "slots hold frame and trailer, on cache-line boundaries");
+    assert_eq!(c.data % 64, 0);
     assert!(c.slot_bytes > fb && c.frame_bytes == fb);
     let k_n = c.n_frames as usize;
     assert!(k_n >= 1);

@@ -10,7 +10,10 @@
 //! * Triggers: INT "Internal", EXT "External", SOFTWARE "Software" (+ `SoftwareTrigger`),
 //!   EXT_START "External Start", EXT_EXPOSURE "External Exposure".
 //! * Frames: buffers (8-byte aligned, `ImageSizeBytes`) queued with `AT_QueueBuffer` in FIFO
-//!   order and re-queued after `AT_WaitBuffer`; each is copied once into the ring slot with the
+//!   order and re-queued after `AT_WaitBuffer`. When rows are unpadded (`AOIStride` = width ×
+//!   bytes per pixel) and the encoding is not Mono12Packed, the buffers are the ring slots
+//!   themselves (in place: `ImageSizeBytes` rounded up to 64 bytes apart, the metadata
+//!   trailer after each frame); otherwise each is copied once into the ring slot with the
 //!   `AOIStride` row padding removed and Mono12Packed unpacked to 16 bits. Metadata
 //!   (`MetadataEnable`, timestamp and FrameInfo blocks) is switched on when available: the
 //!   device timestamp comes from the trailer (`TimestampClockFrequency`); SDK3 has no frame
@@ -348,8 +351,9 @@ impl AndorCamera {
         if enc == "Mono12Packed" || !unpadded {
             return Ok(None);
         }
-        // 8-byte aligned slots (AT_QueueBuffer's rule), whatever the trailer size.
-        Ok(Some((self.int("ImageSizeBytes")? as usize).div_ceil(8) * 8))
+        // Slots on cache-line boundaries (AT_QueueBuffer needs 8 bytes): whatever the trailer
+        // size, every frame starts on a fresh line, which copies and the SDK's writes like.
+        Ok(Some((self.int("ImageSizeBytes")? as usize).div_ceil(64) * 64))
     }
 
     /// Continuous cycle, metadata on, and a buffer pool of the current ImageSizeBytes.
