@@ -119,6 +119,9 @@ pub struct St {
     filled: VecDeque<(usize, c_int)>,
     /// Frames waiting in on-camera memory for a queued buffer: (frame number, ticks).
     memory: VecDeque<(i64, i64)>,
+    /// The producer is writing a frame into a popped buffer outside the lock (as a camera's
+    /// DMA does not block the SDK's calls); flush, stop and close wait for it to finish.
+    drawing: bool,
     acq: Option<Acq>,
     generation: u64,
     sw_triggers: u64,
@@ -184,6 +187,7 @@ impl Cam {
                 queue: VecDeque::new(),
                 filled: VecDeque::new(),
                 memory: VecDeque::new(),
+                drawing: false,
                 acq: None,
                 generation: 0,
                 sw_triggers: 0,
@@ -198,8 +202,18 @@ impl Cam {
         self.st.lock().unwrap()
     }
 
-    pub fn shutdown(&self) {
+    /// The lock, once no frame is being written outside it: after this, no buffer the
+    /// client queued is written until the lock is released.
+    fn lock_idle(&self) -> MutexGuard<'_, St> {
         let mut st = self.lock();
+        while st.drawing {
+            st = self.cv.wait(st).unwrap();
+        }
+        st
+    }
+
+    pub fn shutdown(&self) {
+        let mut st = self.lock_idle();
         st.acquiring = false;
         st.generation += 1;
         st.queue.clear();
@@ -250,7 +264,10 @@ impl Cam {
             return code::INVALIDSIZE;
         }
         st.queue.push_back((ptr, size));
-        Self::fill(&mut st);
+        if !st.drawing {
+            // (Otherwise the producer fills the waiting frames in order when it is done.)
+            Self::fill(&mut st);
+        }
         drop(st);
         self.cv.notify_all();
         code::SUCCESS
@@ -286,7 +303,7 @@ impl Cam {
     }
 
     pub fn flush(&self) {
-        let mut st = self.lock();
+        let mut st = self.lock_idle();
         st.queue.clear();
         st.filled.clear();
         st.memory.clear();
@@ -335,7 +352,7 @@ impl Cam {
     }
 
     pub fn stop(&self) -> c_int {
-        let mut st = self.lock();
+        let mut st = self.lock_idle();
         if !st.acquiring {
             return code::NOTWRITABLE;
         }
@@ -406,7 +423,7 @@ impl Cam {
             n += 1;
             let overflow = acq.overflow_after.is_some_and(|o| n > o) || st.memory.len() > acq.memory;
             if !overflow {
-                Self::fill(&mut st);
+                st = self.fill_unlocked(st);
             }
             let fixed_done = acq.s.cycle == 0 && n >= acq.s.frame_count;
             if overflow {
@@ -429,6 +446,27 @@ impl Cam {
                 return;
             }
         }
+    }
+
+    /// The producer's `fill`: each frame is written with the lock released (the client's
+    /// calls go on meanwhile), `drawing` set.
+    fn fill_unlocked<'a>(&'a self, mut st: MutexGuard<'a, St>) -> MutexGuard<'a, St> {
+        let Some(acq) = st.acq.clone() else { return st };
+        while !st.drawing && !st.memory.is_empty() && !st.queue.is_empty() {
+            let (n, ts) = st.memory.pop_front().unwrap();
+            let (ptr, size) = st.queue.pop_front().unwrap();
+            st.drawing = true;
+            drop(st);
+            // SAFETY: the client queued `size` >= ImageSizeBytes writable bytes at ptr, and
+            // may not free it before AT_Flush, which waits while `drawing`.
+            let buf = unsafe { std::slice::from_raw_parts_mut(ptr as *mut u8, acq.size) };
+            write_frame(&acq, n, ts, buf);
+            st = self.lock();
+            st.drawing = false;
+            st.filled.push_back((ptr, size));
+            self.cv.notify_all();
+        }
+        st
     }
 
     /// Move frames from on-camera memory into queued buffers, in queue order.
