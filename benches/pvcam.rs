@@ -119,6 +119,12 @@ fn labcam_rate(w: i64, h: i64, frames: usize) -> (f64, FramesStatus) {
         let mut dst = vec![1u8; chunk * fb];
         let mut infos = vec![FrameInfo::default(); chunk];
         assert_eq!(labcam_start(hd), 0);
+        // PVCAM writes into the ring itself: slots hold its 80-byte header and the pixels.
+        assert_eq!(labcam_wait(hd, 1, 10.0), 0);
+        let mut c = labcam::model::Chunk::default();
+        assert_eq!(labcam_lock_chunk(hd, 1, &mut c), 0);
+        assert_eq!(c.slot_bytes, c.frame_bytes + 80, "in place");
+        assert_eq!(labcam_unlock_chunk(hd, c.chunk_id), 0);
         let t = Instant::now();
         let mut got = 0;
         while got < frames {
