@@ -70,14 +70,23 @@ pub enum InPlaceEvent {
 /// up.
 pub(crate) const WHOLE_RING: usize = usize::MAX;
 
+/// Whether the slot at `slot` still holds the frame described by `info` (a device that
+/// writes without being given the slot may have overwritten it): the device's own record of
+/// the frame in the slot (PVCAM's metadata header) against the frame's info.
+pub type SlotCheck = fn(slot: *const u8, info: &crate::model::FrameInfo) -> bool;
+
 /// How an in-place device lays out a ring slot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct RingLayout {
     /// Distance between slots in bytes (at least `frame_offset` + the frame size).
     pub slot_bytes: usize,
     /// Where the frame (in `frame_format` layout) starts in its slot: the size of a header
     /// the device writes before it (PVCAM's metadata), else 0.
     pub frame_offset: usize,
+    /// For a device that writes slots it was not given (`WHOLE_RING`): how readers check,
+    /// after copying a frame, that the device had not started overwriting it. The device
+    /// must write its record of the frame before the frame's pixels.
+    pub check: Option<SlotCheck>,
 }
 
 /// The frame source of a running acquisition, owned by the acquisition thread.
@@ -112,7 +121,8 @@ pub trait Stream: Send {
     }
     /// In-place mode, called once before the first `give_slot`, on the thread that called
     /// `labcam_start` (its error is `labcam_start`'s): the ring is `nslots` slots of
-    /// `slot_bytes` from `base`, handed out in order from slot 0.
+    /// `slot_bytes` from `base`, handed out in order from slot 0. A stream that cannot use
+    /// the ring may switch to copy mode here (`in_place()` 0 afterwards).
     fn attach_ring(&mut self, _base: *mut u8, _nslots: usize, _slot_bytes: usize) -> Result<()> {
         Ok(())
     }

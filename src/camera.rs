@@ -324,8 +324,10 @@ impl Camera {
         let dev = c.dev.as_deref_mut().unwrap();
         dev.setup(nframes)?;
         let ring = dev.ring_layout().and_then(|l| {
-            let l = l.unwrap_or(RingLayout { slot_bytes: 0, frame_offset: 0 });
-            Ring::new(nframes, fmt, l.slot_bytes, l.frame_offset)
+            let l = l.unwrap_or(RingLayout { slot_bytes: 0, frame_offset: 0, check: None });
+            let mut r = Ring::new(nframes, fmt, l.slot_bytes, l.frame_offset)?;
+            r.set_check(l.check);
+            Ok(r)
         });
         let ring = match ring {
             Ok(r) => r,
@@ -406,6 +408,8 @@ impl Camera {
             let n = self.shared.st.lock().ring.as_ref().unwrap().nslots;
             self.clear_locked(&mut c)?;
             self.setup_locked(&mut c, n)?;
+        } else {
+            self.shared.st.lock().ring.as_mut().unwrap().set_check(layout.and_then(|l| l.check));
         }
         let mut stream = c.dev.as_deref_mut().unwrap().start()?;
         if stream.in_place() > 0 {
@@ -418,6 +422,11 @@ impl Camera {
                 drop(stream);
                 let _ = c.dev.as_deref_mut().unwrap().stop();
                 return Err(e);
+            }
+            if stream.in_place() == 0 {
+                // The device could not take the ring and copies frames instead: slots hold
+                // no device record to check.
+                self.shared.st.lock().ring.as_mut().unwrap().set_check(None);
             }
         }
         self.shared.stop.store(false, Ordering::Release);
@@ -563,7 +572,8 @@ impl Camera {
         let (first, k) = ring.pin_oldest(max_frames.min(dst.len() / fb), false);
         let n = ring.nslots;
         let fmt = ring.format;
-        if let Some(infos) = infos {
+        let mut infos = infos;
+        if let Some(infos) = infos.as_deref_mut() {
             for (i, out) in infos.iter_mut().take(k).enumerate() {
                 *out = *ring.info((first + i) % n);
             }
@@ -589,8 +599,28 @@ impl Camera {
                 }
             }
         }
-        self.shared.st.lock().ring.as_mut().unwrap().unpin(k, !peek);
-        Ok(k)
+        // A camera that cannot be held back (PVCAM) may have written over the oldest of them
+        // before or while they were copied: those are dropped (lost_overwritten).
+        let mut st = self.shared.st.lock();
+        let ring = st.ring.as_mut().unwrap();
+        let stale = ring.stale_prefix(k);
+        if stale > 0 && ring.is_chunk_locked() {
+            ring.unpin(k, false);
+            bail!(BUSY, "the camera overwrote frames of the locked chunk while they were read");
+        }
+        ring.unpin(0, false);
+        ring.drop_oldest(stale);
+        if !peek {
+            ring.unpin(k - stale, true);
+        }
+        drop(st);
+        if stale > 0 {
+            dst.copy_within(stale * fb..k * fb, 0);
+            if let Some(infos) = infos {
+                infos.copy_within(stale..k, 0);
+            }
+        }
+        Ok(k - stale)
     }
 
     /// Copy the newest unread frame into `dst`; it and every older unread frame become read.
@@ -616,7 +646,15 @@ impl Camera {
         drop(st);
         // SAFETY: as in read_chunk.
         unsafe { copy_frames(std::slice::from_raw_parts(p, fb), &mut dst[..fb], fb, &fmt, t) };
-        self.shared.st.lock().ring.as_mut().unwrap().unpin(k, true);
+        let mut st = self.shared.st.lock();
+        let ring = st.ring.as_mut().unwrap();
+        if ring.stale_prefix(k) == k {
+            // The camera (PVCAM) went over the newest frame too: every unread frame is gone.
+            ring.unpin(0, false);
+            ring.drop_oldest(k);
+            bail!(NOT_FOUND, "no unread frame: the camera overwrote the {k} unread frames before they were read (counted in lost_overwritten)");
+        }
+        ring.unpin(k, true);
         Ok(info)
     }
 
@@ -628,6 +666,16 @@ impl Camera {
         let Some(ring) = st.ring.as_mut() else { bail!(WRONG_STATE, "no acquisition is set up") };
         if ring.is_pinned() {
             bail!(BUSY, "a chunk is already locked; unlock it first");
+        }
+        // Frames a camera that cannot be held back (PVCAM) has already written over are
+        // dropped (lost_overwritten) rather than handed out.
+        loop {
+            let want = ring.unread().min(max_frames);
+            let stale = ring.stale_prefix(want);
+            ring.drop_oldest(stale);
+            if stale < want || stale == 0 {
+                break;
+            }
         }
         let (first, k) = ring.pin_oldest(max_frames, true);
         let fmt = ring.format;
@@ -924,34 +972,36 @@ fn in_place_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>, ahead: usize)
                 }
             }
             Ok(Ok(InPlaceEvent::Lapped { next_slot })) => {
-                let held = {
-                    let mut st = shared.st.lock();
-                    match st.ring.as_mut() {
-                        Some(ring) if ring.is_pinned() => true,
-                        Some(ring) => {
-                            ring.resync(next_slot);
-                            false
-                        }
-                        None => false,
+                // A read in progress finishes first (it drops what the camera overwrote).
+                let held = wait_for_reads(&shared, |ring| {
+                    if ring.is_pinned() {
+                        return false;
                     }
-                };
-                if held {
-                    return fault(&shared, err!(BUSY, "the camera overwrote frames a reader still held (a chunk locked, or a read in progress, while the camera filled the whole ring): they may be corrupt"));
+                    ring.resync(next_slot);
+                    true
+                });
+                match held {
+                    Some(true) => {}
+                    Some(false) => return fault(&shared, err!(BUSY, "the camera overwrote the locked chunk (it went round the whole ring while the chunk was held): its frames may be corrupt")),
+                    None => return,
                 }
             }
             Ok(Ok(InPlaceEvent::Frame { ptr, meta })) => {
+                if ahead == WHOLE_RING {
+                    // A camera that cannot be held back (PVCAM) wrote a slot before it was handed
+                    // over: the next free one (a reader freed it meanwhile), or that of the
+                    // oldest unread frame, which is then lost. A read in progress finishes
+                    // first; over a locked chunk, the acquisition faults.
+                    let r = wait_for_reads(&shared, |ring| ring.reserved() > 0 || ring.reserve_ahead(true).is_some());
+                    match r {
+                        Some(true) => {}
+                        Some(false) => return fault(&shared, err!(BUSY, "the camera overwrote frames of a locked chunk (held for longer than the camera takes to fill the rest of the ring): they may be corrupt")),
+                        None => return,
+                    }
+                }
                 let mut st = shared.st.lock();
                 let mut wake = false;
                 if let Some(ring) = st.ring.as_mut() {
-                    if ring.reserved() == 0 && ahead == WHOLE_RING && ring.unread() > 0 && ring.slot_ptr(ring.oldest_unread_slot()) == ptr {
-                        // A device that cannot be held back (PVCAM) overwrote the oldest unread
-                        // frame before it was given up: count it lost, unless a reader holds
-                        // it, whose copy may then be torn.
-                        if ring.reserve_ahead(true).is_none() {
-                            drop(st);
-                            return fault(&shared, err!(BUSY, "the camera overwrote frames a reader still held (a chunk locked, or a read in progress, for longer than the camera takes to fill the ring): they may be corrupt"));
-                        }
-                    }
                     if ring.oldest_reserved().map(|s| ring.slot_ptr(s)) != Some(ptr) {
                         drop(st);
                         return fault(&shared, err!(VENDOR, "the device returned a buffer out of order ({ptr:?})"));
@@ -967,6 +1017,28 @@ fn in_place_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>, ahead: usize)
             Ok(Err(e)) => return fault(&shared, e),
             Err(p) => return fault(&shared, Error::new(Status::INTERNAL, format!("the backend panicked while acquiring: {}", panic_message(p.as_ref())))),
         }
+    }
+}
+
+/// Run `f` on the ring once no read is in progress (reads pin frames briefly; a locked
+/// chunk is not waited for). `Some(f's result)`, or `Some(false)` when a chunk is locked and
+/// `f` could not proceed; `None` when the acquisition is stopping or the ring is gone.
+fn wait_for_reads(shared: &Shared, mut f: impl FnMut(&mut Ring) -> bool) -> Option<bool> {
+    loop {
+        {
+            let mut st = shared.st.lock();
+            let ring = st.ring.as_mut()?;
+            if ring.is_chunk_locked() {
+                return Some(f(ring));
+            }
+            if !ring.is_pinned() {
+                return Some(f(ring));
+            }
+        }
+        if shared.stop.load(Ordering::Acquire) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_micros(20));
     }
 }
 

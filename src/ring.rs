@@ -125,6 +125,9 @@ pub struct Ring {
     slot_bytes: usize,
     /// Where the frame starts in its slot (after a device header written in place).
     frame_offset: usize,
+    /// How to tell that a device which cannot be held back overwrote a slot (see
+    /// `RingLayout::check`).
+    check: Option<crate::backend::SlotCheck>,
     read_pos: usize,
     unread: usize,
     /// Slots after the unread ones handed to an in-place device, in the order it fills them.
@@ -162,6 +165,7 @@ impl Ring {
             frame_bytes,
             slot_bytes,
             frame_offset,
+            check: None,
             read_pos: 0,
             unread: 0,
             reserved: 0,
@@ -199,6 +203,9 @@ impl Ring {
     }
     pub fn unread(&self) -> usize {
         self.unread
+    }
+    pub fn is_chunk_locked(&self) -> bool {
+        self.locked.is_some()
     }
     pub fn is_pinned(&self) -> bool {
         self.pinned > 0 || self.locked.is_some()
@@ -272,11 +279,6 @@ impl Ring {
 
     pub fn reserved(&self) -> usize {
         self.reserved
-    }
-
-    /// The slot of the oldest unread frame.
-    pub fn oldest_unread_slot(&self) -> usize {
-        self.read_pos
     }
 
     /// The slot the device fills next.
@@ -378,6 +380,36 @@ impl Ring {
             self.unread -= k;
             self.read += k as i64;
         }
+    }
+
+    pub fn set_check(&mut self, check: Option<crate::backend::SlotCheck>) {
+        self.check = check;
+    }
+
+    /// Of the `k` oldest unread frames, how many at the front the device has overwritten
+    /// (their slots no longer hold them; see `RingLayout::check`): the position of the last
+    /// one found + 1, as the device overwrites the oldest first. 0 without a check.
+    pub fn stale_prefix(&self, k: usize) -> usize {
+        let Some(check) = self.check else { return 0 };
+        // The caller copied the frames before asking: order the header loads after the
+        // pixel loads.
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        (0..k.min(self.unread))
+            .rev()
+            .find(|&i| {
+                let slot = (self.read_pos + i) % self.nslots;
+                !check(self.slot_ptr(slot), &self.infos[slot])
+            })
+            .map_or(0, |i| i + 1)
+    }
+
+    /// Give up the `n` oldest unread frames, which the device overwrote (not pinned ones:
+    /// the caller has released its pin and no chunk is locked).
+    pub fn drop_oldest(&mut self, n: usize) {
+        let n = n.min(self.unread);
+        self.read_pos = (self.read_pos + n) % self.nslots;
+        self.unread -= n;
+        self.lost_overwritten += n as i64;
     }
 
     pub fn info(&self, slot: usize) -> &FrameInfo {

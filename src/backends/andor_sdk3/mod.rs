@@ -663,7 +663,7 @@ impl Device for AndorCamera {
 
     fn ring_layout(&mut self) -> Result<Option<RingLayout>> {
         self.prepare()?;
-        Ok(self.in_place_slot()?.map(|slot_bytes| RingLayout { slot_bytes, frame_offset: 0 }))
+        Ok(self.in_place_slot()?.map(|slot_bytes| RingLayout { slot_bytes, frame_offset: 0, check: None }))
     }
 
     fn start(&mut self) -> Result<Box<dyn Stream>> {

@@ -17,19 +17,20 @@
 //! * Acquisition: PVCAM writes frame k into slot k mod N of one circular buffer it is given
 //!   (`pl_exp_start_cont`), and has no blocking wait: the stream polls
 //!   `pl_exp_check_cont_status_ex` every 200 µs while nothing is new.
-//!   - In place (when the labcam ring is under 4 GiB, PVCAM's `uns32` size, and an eighth of
-//!     it lasts at least 20 ms at the camera's fastest frame rate, exposure + readout): the
-//!     labcam ring *is* that buffer, in CIRC_NO_OVERWRITE mode. Each ring slot holds PVCAM's frame
+//!   - In place (when metadata is on, the labcam ring is under 4 GiB, PVCAM's `uns32` size,
+//!     and an eighth of it lasts at least 20 ms at the camera's fastest frame rate, exposure
+//!     + readout): the labcam ring *is* that buffer, in CIRC_NO_OVERWRITE mode. Each ring slot holds PVCAM's frame
 //!     as it lays it out (the 80-byte metadata header, then the pixels), so the ring's frame
 //!     offset is 80 and `labcam_chunk.slot_bytes` = frame bytes + 80. The core gives PVCAM
 //!     every free slot; a slot given back (its frame read, or given up) unlocks the frame
 //!     that was in it (`pl_exp_get_oldest_frame` + `pl_exp_unlock_oldest_frame`). PVCAM does
 //!     not wait for slots, so the core keeps an eighth of the ring free ahead of it by
 //!     giving up the oldest unread frames (`lost_overwritten`); if PVCAM still writes over
-//!     an unread frame, that frame is counted in `lost_overwritten`; if it went round the
-//!     whole ring unseen, every unread frame is given up and the frames never seen count in
-//!     `lost_device`; if it writes over frames a reader holds (a chunk locked too long), the
-//!     acquisition faults with BUSY.
+//!     an unread frame, that frame is counted in `lost_overwritten`, and a reader that was
+//!     copying it drops it (each slot's metadata header, which PVCAM writes first, must
+//!     still name the frame after the copy); if PVCAM went round the whole ring unseen,
+//!     every unread frame is given up and the frames never seen count in `lost_device`; if
+//!     it writes over a locked chunk (held too long), the acquisition faults with BUSY.
 //!   - Copy mode (a smaller or a larger ring, or a driver that refuses the ring in
 //!     `pl_exp_start_cont`):
 //!     PVCAM gets a buffer of its own (CIRC_OVERWRITE; up to 64 MiB and at most the ring,
@@ -327,15 +328,17 @@ impl PvcamCamera {
         (self.exposure * 1e6 / self.res_us).round() as u32
     }
 
-    /// Slot size when PVCAM writes into the labcam ring itself: its buffer size is an
-    /// `uns32`, so the ring must stay under 4 GiB; and as PVCAM cannot be held back, the
+    /// Slot size when PVCAM writes into the labcam ring itself. Metadata must be on: each
+    /// slot's header names the frame in it, which is how readers notice PVCAM overwrote a
+    /// frame they were copying (`slot_holds`). PVCAM's buffer size is an `uns32`, so the ring
+    /// must stay under 4 GiB; and as PVCAM cannot be held back, the
     /// eighth of the ring kept free ahead of it must last `IN_PLACE_MARGIN` at the camera's
     /// fastest frame rate (exposure + readout), so that a reader copying the oldest frames
     /// is never caught up with. Smaller rings copy frames out of a buffer of PVCAM's own.
     fn in_place_slot(&self, frame_bytes: usize) -> Option<usize> {
         let total = self.ring_frames.checked_mul(frame_bytes)?;
         let margin_s = (self.ring_frames / 8) as f64 * (self.exposure + self.readout_s);
-        (self.ring_frames > 0 && frame_bytes > 0 && total <= u32::MAX as usize && margin_s >= IN_PLACE_MARGIN).then_some(frame_bytes)
+        (self.metadata && self.ring_frames > 0 && frame_bytes > 0 && total <= u32::MAX as usize && margin_s >= IN_PLACE_MARGIN).then_some(frame_bytes)
     }
 
     /// `pl_exp_setup_cont` with the current settings; returns the bytes per frame.
@@ -593,7 +596,7 @@ impl Device for PvcamCamera {
 
     fn ring_layout(&mut self) -> Result<Option<RingLayout>> {
         let fb = self.setup_cont()?;
-        Ok(self.in_place_slot(fb).map(|slot_bytes| RingLayout { slot_bytes, frame_offset: if self.metadata { MD_BYTES } else { 0 } }))
+        Ok(self.in_place_slot(fb).map(|slot_bytes| RingLayout { slot_bytes, frame_offset: MD_BYTES, check: Some(slot_holds) }))
     }
 
     fn clear(&mut self) -> Result<()> {
@@ -690,13 +693,38 @@ impl Drop for PvcamStream {
 }
 
 impl PvcamStream {
-    /// Frames PVCAM has written into its buffer of `n` frames (full passes plus this pass);
-    /// a failed acquisition (disconnect) is DISCONNECTED.
-    fn poll_written(&mut self, n: usize) -> Result<i64> {
+    /// Frames PVCAM has written into its buffer of `n` frames at `base` (full passes plus
+    /// this pass); a failed acquisition (disconnect) is DISCONNECTED once every frame
+    /// written before the failure has been taken.
+    fn poll_written(&mut self, n: usize, base: *const u8) -> Result<i64> {
         let (mut status, mut bytes, mut cnt) = (0i16, 0u32, 0u32);
         let mut fi = PvFrameInfo::default();
         let r = unsafe { (self.api.pl_exp_check_cont_status_ex)(self.h, &mut status, &mut bytes, &mut cnt, &mut fi) };
         if r != sys::PV_OK || status == 4 {
+            // The frames that arrived before the failure are still delivered. PVCAM no longer
+            // says how many there were: with metadata, the slots after the last frame known
+            // hold more of them while their frame numbers keep increasing.
+            let mut w = self.written;
+            if self.metadata {
+                let nr = |j: i64| -> i64 {
+                    // SAFETY: slot j mod n of the buffer, at least MD_BYTES long.
+                    let h = unsafe { std::slice::from_raw_parts(base.add((j as usize % n) * self.frame_bytes), MD_BYTES) };
+                    parse_md(h).map_or(-1, |(nr, _)| nr)
+                };
+                let mut prev = if w > 0 { nr(w - 1) } else { 0 };
+                while w < self.copied + n as i64 && prev >= 0 {
+                    let next = nr(w);
+                    if next <= prev {
+                        break;
+                    }
+                    prev = next;
+                    w += 1;
+                }
+            }
+            if w > self.copied {
+                self.written = w;
+                return Ok(w);
+            }
             let mut e = self.api.error("pl_exp_check_cont_status_ex");
             e.status = crate::Status::DISCONNECTED;
             return Err(e);
@@ -768,6 +796,15 @@ impl PvcamStream {
     }
 }
 
+/// Whether an in-place slot still holds the frame `info` describes: its metadata header
+/// (which PVCAM writes before the pixels: the buffer is filled from its start) still names
+/// that frame number.
+fn slot_holds(slot: *const u8, info: &FrameInfo) -> bool {
+    // SAFETY: the core passes the start of a ring slot, at least MD_BYTES long.
+    let header = unsafe { std::slice::from_raw_parts(slot, MD_BYTES) };
+    parse_md(header).is_some_and(|(nr, _)| nr == info.framestamp)
+}
+
 /// Frame number and end-of-frame time (ns) from a PVCAM metadata frame header (v1–v3).
 fn parse_md(b: &[u8]) -> Option<(i64, i64)> {
     if b.len() < 80 || u32::from_le_bytes(b[0..4].try_into().ok()?) != 5328208 {
@@ -794,7 +831,7 @@ impl Stream for PvcamStream {
         let ring = pool.lock();
         loop {
             if self.copied >= self.written {
-                self.poll_written(ring.n)?;
+                self.poll_written(ring.n, ring.ptr)?;
             }
             if self.written > self.copied {
                 if self.written - self.copied > ring.n as i64 {
@@ -814,9 +851,15 @@ impl Stream for PvcamStream {
                 self.copied += 1;
                 // PVCAM kept writing meanwhile: if it reached this slot again (frame index+n
                 // started), the copy may be torn. Drop it and count it lost.
-                if self.poll_written(ring.n)? >= index + ring.n as i64 {
-                    self.pending_lost += 1;
-                    continue;
+                // (A camera gone meanwhile no longer writes: the copy is whole, and the next
+                // call reports the disconnect.)
+                match self.poll_written(ring.n, ring.ptr) {
+                    Ok(w) if w >= index + ring.n as i64 => {
+                        self.pending_lost += 1;
+                        continue;
+                    }
+                    Err(e) if e.status != crate::Status::DISCONNECTED => return Err(e),
+                    _ => {}
                 }
                 // The header as copied together with the pixels (the slot may be rewritten
                 // any time after the check above).
@@ -895,10 +938,10 @@ impl Stream for PvcamStream {
     }
 
     fn next_in_place(&mut self, timeout: Duration) -> Result<InPlaceEvent> {
-        let n = self.in_place.as_ref().ok_or_else(|| err!(INTERNAL, "next_in_place on a PVCAM copy stream"))?.n;
+        let (n, base) = self.in_place.as_ref().map(|ip| (ip.n, ip.base as *const u8)).ok_or_else(|| err!(INTERNAL, "next_in_place on a PVCAM copy stream"))?;
         let deadline = Instant::now() + timeout;
         while self.copied >= self.written {
-            if self.poll_written(n)? > self.copied {
+            if self.poll_written(n, base)? > self.copied {
                 break;
             }
             if Instant::now() >= deadline {
@@ -907,10 +950,20 @@ impl Stream for PvcamStream {
             std::thread::sleep(POLL_SLEEP);
         }
         let d = self.copied;
-        if self.written - d > n as i64 {
-            // PVCAM went round the whole ring before these frames were reported: they and
+        // SAFETY: slot d mod n of the ring, frame_bytes long.
+        let ptr = unsafe { base.add((d as usize % n) * self.frame_bytes) } as *mut u8;
+        // The header as it is now; then PVCAM's count, taken afterwards, must show it had not
+        // yet begun frame d + n (in the same slot): otherwise the header (written first) may
+        // already be that frame's, over pixels of frame d.
+        let mut header = [0u8; MD_BYTES];
+        unsafe { std::ptr::copy_nonoverlapping(ptr, header.as_mut_ptr(), MD_BYTES) };
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        let written = self.poll_written(n, base)?;
+        if written - d >= n as i64 {
+            // PVCAM went round the whole ring before these frames were reported (with
+            // `written` = d + n it is already writing frame d + n over frame d): they and
             // every unread frame are gone. Carry on from the next frame it writes.
-            let w = self.written;
+            let w = written;
             self.pending_lost += (w - d) as u64;
             self.copied = w;
             self.last_nr = 0;
@@ -926,12 +979,8 @@ impl Stream for PvcamStream {
             ip.given = d + 1;
             self.release_upto(d + 1 - n as i64)?;
         }
-        let ip = self.in_place.as_ref().unwrap();
-        // SAFETY: slot d mod n of the ring, frame_bytes long, written by PVCAM.
-        let ptr = unsafe { ip.base.add((d as usize % n) * self.frame_bytes) };
-        let header = unsafe { std::slice::from_raw_parts(ptr, if self.metadata { MD_BYTES } else { 0 }) };
         self.copied += 1;
-        let meta = self.meta(header);
+        let meta = self.meta(if self.metadata { &header[..] } else { &[] });
         Ok(InPlaceEvent::Frame { ptr, meta })
     }
 }
