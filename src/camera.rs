@@ -987,7 +987,7 @@ fn in_place_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>, ahead: usize)
                 }
             }
             Ok(Ok(InPlaceEvent::Frame { ptr, meta })) => {
-                if ahead == WHOLE_RING {
+                if ahead == WHOLE_RING && shared.st.lock().ring.as_ref().is_some_and(|r| r.reserved() == 0) {
                     // A camera that cannot be held back (PVCAM) wrote a slot before it was handed
                     // over: the next free one (a reader freed it meanwhile), or that of the
                     // oldest unread frame, which is then lost. A read in progress finishes

@@ -622,6 +622,7 @@ impl Device for PvcamCamera {
             last_nr: 0,
             pending_lost: 0,
             in_place: None,
+            lap_ref: Some(0),
         };
         if self.in_place_slot(fb).is_some() {
             // Started by attach_ring, into the labcam ring.
@@ -679,6 +680,8 @@ struct PvcamStream {
     last_nr: i64,
     pending_lost: u64,
     in_place: Option<InPlace>,
+    /// In place: the frame number of the last frame reported (None right after a lap).
+    lap_ref: Option<i64>,
 }
 
 // SAFETY: the raw ring pointer is only used by the acquisition thread that owns the stream;
@@ -952,21 +955,31 @@ impl Stream for PvcamStream {
         let d = self.copied;
         // SAFETY: slot d mod n of the ring, frame_bytes long.
         let ptr = unsafe { base.add((d as usize % n) * self.frame_bytes) } as *mut u8;
-        // The header as it is now; then PVCAM's count, taken afterwards, must show it had not
-        // yet begun frame d + n (in the same slot): otherwise the header (written first) may
-        // already be that frame's, over pixels of frame d.
+        // PVCAM writes each frame's header first. If the header already names a frame a
+        // whole ring later than the last one reported (PVCAM went round the ring, maybe more
+        // than once, since `written` was read), frame d's slot is being or has been
+        // overwritten: frame numbers grow by one per frame (a few more when the camera skips
+        // some), never by the ring size.
         let mut header = [0u8; MD_BYTES];
         unsafe { std::ptr::copy_nonoverlapping(ptr, header.as_mut_ptr(), MD_BYTES) };
-        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
-        let written = self.poll_written(n, base)?;
-        if written - d >= n as i64 {
-            // PVCAM went round the whole ring before these frames were reported (with
-            // `written` = d + n it is already writing frame d + n over frame d): they and
+        let lapped = match (parse_md(&header), self.lap_ref) {
+            (Some((nr, _)), Some(prev)) => nr - prev >= n as i64,
+            (None, Some(_)) => true,
+            // Right after a lap there is no frame number to compare with: PVCAM's count, read
+            // after the header, must show it had not yet begun frame d + n.
+            (_, None) => {
+                std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+                self.poll_written(n, base)? - d >= n as i64
+            }
+        };
+        if lapped {
+            // PVCAM went round the whole ring before these frames were reported: they and
             // every unread frame are gone. Carry on from the next frame it writes.
-            let w = written;
+            let w = self.poll_written(n, base)?.max(d + n as i64);
             self.pending_lost += (w - d) as u64;
             self.copied = w;
             self.last_nr = 0;
+            self.lap_ref = None;
             let ip = self.in_place.as_mut().unwrap();
             ip.given = w;
             self.release_upto(w - n as i64)?;
@@ -980,7 +993,8 @@ impl Stream for PvcamStream {
             self.release_upto(d + 1 - n as i64)?;
         }
         self.copied += 1;
-        let meta = self.meta(if self.metadata { &header[..] } else { &[] });
+        let meta = self.meta(&header);
+        self.lap_ref = Some(meta.framestamp);
         Ok(InPlaceEvent::Frame { ptr, meta })
     }
 }
