@@ -97,9 +97,9 @@ impl Emu {
     }
 }
 
-/// Ring frames for both clients: about 64 MiB (at least 64 frames; RING_MB overrides).
+/// Ring frames for both clients: about 256 MiB (64 to 4096 frames; RING_MB overrides).
 fn ring_frames(frame_bytes: usize) -> usize {
-    let mb = std::env::var("RING_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(64usize);
+    let mb = std::env::var("RING_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(256usize);
     ((mb << 20) / frame_bytes).clamp(64, 4096)
 }
 
