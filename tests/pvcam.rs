@@ -323,14 +323,14 @@ fn frames_are_written_in_place_with_their_metadata_header() {
     // PVCAM's slot layout: md_frame_header + md_frame_roi_header (80 bytes), then pixels.
     assert_eq!(c.slot_bytes, c.frame_bytes + 80);
     let infos = unsafe { std::slice::from_raw_parts(c.infos as *const FrameInfo, 6) };
-    for k in 0..6 {
+    for (k, info) in infos.iter().enumerate() {
         let frame = unsafe { chunk_frame(&c, k) };
-        check(frame, infos[k].framestamp, roi);
-        // The header PVCAM wrote before the pixels: signature 'PVCM'... (5328208), frame number.
+        check(frame, info.framestamp, roi);
+        // The header PVCAM wrote before the pixels: its signature (5328208) and frame number.
         let hdr = unsafe { std::slice::from_raw_parts((c.data as *const u8).add(k * c.slot_bytes as usize).sub(80), 80) };
         assert_eq!(u32::from_le_bytes(hdr[0..4].try_into().unwrap()), 5328208);
-        assert_eq!(u32::from_le_bytes(hdr[5..9].try_into().unwrap()) as i64, infos[k].framestamp);
-        assert_eq!(infos[k].index, k as i64);
+        assert_eq!(u32::from_le_bytes(hdr[5..9].try_into().unwrap()) as i64, info.framestamp);
+        assert_eq!(info.index, k as i64);
     }
     ok(h, unsafe { labcam_unlock_chunk(h, c.chunk_id) });
     // The ring keeps going round: later frames through read_chunk are exact and in order.

@@ -18,9 +18,9 @@
 //!   (`pl_exp_start_cont`), and has no blocking wait: the stream polls
 //!   `pl_exp_check_cont_status_ex` every 200 µs while nothing is new.
 //!   - In place (when metadata is on, the labcam ring is under 4 GiB, PVCAM's `uns32` size,
-//!     and an eighth of it lasts at least 20 ms at the camera's fastest frame rate, exposure
-//!     + readout): the labcam ring *is* that buffer, in CIRC_NO_OVERWRITE mode. Each ring slot holds PVCAM's frame
-//!     as it lays it out (the 80-byte metadata header, then the pixels), so the ring's frame
+//!     and an eighth of it lasts at least 20 ms at the camera's fastest frame rate, that is
+//!     exposure plus readout): the labcam ring *is* that buffer, in CIRC_NO_OVERWRITE mode.
+//!     Each ring slot holds PVCAM's frame as it lays it out (the 80-byte metadata header, then the pixels), so the ring's frame
 //!     offset is 80 and `labcam_chunk.slot_bytes` = frame bytes + 80. The core gives PVCAM
 //!     every free slot; a slot given back (its frame read, or given up) unlocks the frame
 //!     that was in it (`pl_exp_get_oldest_frame` + `pl_exp_unlock_oldest_frame`). PVCAM does
@@ -32,12 +32,12 @@
 //!     every unread frame is given up and the frames never seen count in `lost_device`; if
 //!     it writes over a locked chunk (held too long), the acquisition faults with BUSY.
 //!   - Copy mode (a smaller or a larger ring, or a driver that refuses the ring in
-//!     `pl_exp_start_cont`):
-//!     PVCAM gets a buffer of its own (CIRC_OVERWRITE; up to 64 MiB and at most the ring,
-//!     halved down to 8 frames while the driver refuses it) and the stream copies
-//!     each new frame once into the labcam ring; frames PVCAM overwrote before they were
-//!     copied, or while they were copied, count in `lost_device`.
-//!   Frame numbers the camera skipped (metadata `frameNr` gaps) count in `lost_device`.
+//!     `pl_exp_start_cont`): PVCAM gets a buffer of its own (CIRC_OVERWRITE; up to 64 MiB
+//!     and at most the ring, halved down to 8 frames while the driver refuses it) and the
+//!     stream copies each new frame once into the labcam ring; frames PVCAM overwrote before
+//!     they were copied, or while they were copied, count in `lost_device`.
+//!   - Either way, frame numbers the camera skipped (metadata `frameNr` gaps) count in
+//!     `lost_device`.
 //! * `METADATA_ENABLED` is switched on when available: framestamp = the metadata frame number,
 //!   timestamp = end-of-frame time in ns (`timestamp_hz` 1e9). Without metadata the
 //!   framestamp counts frames.
