@@ -987,19 +987,21 @@ fn in_place_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>, ahead: usize)
                 }
             }
             Ok(Ok(InPlaceEvent::Frame { ptr, meta })) => {
-                if ahead == WHOLE_RING && shared.st.lock().ring.as_ref().is_some_and(|r| r.reserved() == 0) {
+                let mut st = shared.st.lock();
+                if ahead == WHOLE_RING && st.ring.as_ref().is_some_and(|r| r.reserved() == 0) {
                     // A camera that cannot be held back (PVCAM) wrote a slot before it was handed
                     // over: the next free one (a reader freed it meanwhile), or that of the
                     // oldest unread frame, which is then lost. A read in progress finishes
                     // first; over a locked chunk, the acquisition faults.
+                    drop(st);
                     let r = wait_for_reads(&shared, |ring| ring.reserved() > 0 || ring.reserve_ahead(true).is_some());
                     match r {
                         Some(true) => {}
                         Some(false) => return fault(&shared, err!(BUSY, "the camera overwrote frames of a locked chunk (held for longer than the camera takes to fill the rest of the ring): they may be corrupt")),
                         None => return,
                     }
+                    st = shared.st.lock();
                 }
-                let mut st = shared.st.lock();
                 let mut wake = false;
                 if let Some(ring) = st.ring.as_mut() {
                     if ring.oldest_reserved().map(|s| ring.slot_ptr(s)) != Some(ptr) {
@@ -1021,17 +1023,14 @@ fn in_place_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>, ahead: usize)
 }
 
 /// Run `f` on the ring once no read is in progress (reads pin frames briefly; a locked
-/// chunk is not waited for). `Some(f's result)`, or `Some(false)` when a chunk is locked and
-/// `f` could not proceed; `None` when the acquisition is stopping or the ring is gone.
+/// chunk is not waited for): `Some(f's result)`, `None` when the acquisition is stopping or
+/// the ring is gone.
 fn wait_for_reads(shared: &Shared, mut f: impl FnMut(&mut Ring) -> bool) -> Option<bool> {
     loop {
         {
             let mut st = shared.st.lock();
             let ring = st.ring.as_mut()?;
-            if ring.is_chunk_locked() {
-                return Some(f(ring));
-            }
-            if !ring.is_pinned() {
+            if ring.is_chunk_locked() || !ring.is_pinned() {
                 return Some(f(ring));
             }
         }

@@ -32,6 +32,18 @@ fn setup(faults: &[(&str, &str)]) -> parking_lot::MutexGuard<'static, ()> {
     g
 }
 
+/// Open the camera with the ROI `(hstart, hend, vstart, vend)` unbinned, the exposure in
+/// seconds, a ring of `ring` frames, and start; the guard closes it.
+fn started(roi: (i64, i64, i64, i64), exposure: f64, ring: i64) -> (Guard, Roi) {
+    let h = open(CAM);
+    let c = Guard(h);
+    let roi = set_roi(h, roi.0, roi.1, roi.2, roi.3, 1, 1);
+    ok(h, unsafe { labcam_set_exposure(h, exposure, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, ring) });
+    ok(h, unsafe { labcam_start(h) });
+    (c, roi)
+}
+
 /// The emulator's pixel (README): (x + 7y + 13·FrameNr) mod 65536.
 fn emu_pixel(nr: i64, x: i64, y: i64) -> u16 {
     ((x + 7 * y + 13 * nr) & 0xFFFF) as u16
@@ -191,12 +203,8 @@ fn attributes_by_pvcam_name() {
 #[test]
 fn slow_reader_accounting_is_exact() {
     let _g = setup(&[]);
-    let h = open(CAM);
-    let _c = Guard(h);
-    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
-    ok(h, unsafe { labcam_set_exposure(h, 0.0005, null_mut()) });
-    ok(h, unsafe { labcam_setup_acquisition(h, 8) });
-    ok(h, unsafe { labcam_start(h) });
+    let (cam, roi) = started((0, 32, 0, 8), 0.0005, 8);
+    let h = cam.0;
     let mut last = -1;
     for _ in 0..5 {
         thread::sleep(Duration::from_millis(20));
@@ -259,12 +267,8 @@ fn camera_racing_round_the_ring_in_place_keeps_what_is_left_whole() {
     // 3000 frames at once into a 256-frame in-place ring: PVCAM writes over unread frames
     // and goes round the ring faster than they are reported.
     let _g = setup(&[("PVCAM_EMU_BURST", "3000")]);
-    let h = open(CAM);
-    let _c = Guard(h);
-    let roi = set_roi(h, 0, 64, 0, 16, 1, 1);
-    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
-    ok(h, unsafe { labcam_setup_acquisition(h, 256) });
-    ok(h, unsafe { labcam_start(h) });
+    let (cam, roi) = started((0, 64, 0, 16), 0.001, 256);
+    let h = cam.0;
     ok(h, unsafe { labcam_wait(h, 1, 5.0) });
     let mut c = Chunk::default();
     ok(h, unsafe { labcam_lock_chunk(h, 1, &mut c) });
@@ -307,14 +311,10 @@ unsafe fn chunk_frame(c: &Chunk, k: usize) -> &[u16] {
 #[test]
 fn frames_are_written_in_place_with_their_metadata_header() {
     let _g = setup(&[]);
-    let h = open(CAM);
-    let _c = Guard(h);
-    let roi = set_roi(h, 10, 42, 20, 28, 1, 1);
     // 256 frames of 1.1 ms (exposure + readout): the free eighth lasts 35 ms, so PVCAM
     // writes into the ring itself.
-    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
-    ok(h, unsafe { labcam_setup_acquisition(h, 256) });
-    ok(h, unsafe { labcam_start(h) });
+    let (cam, roi) = started((10, 42, 20, 28), 0.001, 256);
+    let h = cam.0;
     ok(h, unsafe { labcam_wait(h, 6, 5.0) });
     let mut c = Chunk::default();
     ok(h, unsafe { labcam_lock_chunk(h, 6, &mut c) });
@@ -355,12 +355,8 @@ fn driver_refusing_the_ring_falls_back_to_copying() {
     // refused, then buffers of its own of 256, 128 and 64 frames; 32 frames (18944 bytes)
     // are accepted.
     let _g = setup(&[("PVCAM_EMU_MAX_BUFFER", "20000")]);
-    let h = open(CAM);
-    let _c = Guard(h);
-    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
-    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
-    ok(h, unsafe { labcam_setup_acquisition(h, 256) });
-    ok(h, unsafe { labcam_start(h) });
+    let (cam, roi) = started((0, 32, 0, 8), 0.001, 256);
+    let h = cam.0;
     ok(h, unsafe { labcam_wait(h, 40, 5.0) });
     let (px, infos) = read_u16(h, 40, 512, false);
     assert_eq!(infos.len(), 40);
@@ -370,7 +366,7 @@ fn driver_refusing_the_ring_falls_back_to_copying() {
     }
     ok(h, unsafe { labcam_stop(h) });
     // Not even 8 frames fit: labcam_start says why.
-    drop(_c);
+    drop(cam);
     drop(_g);
     let _g = setup(&[("PVCAM_EMU_MAX_BUFFER", "1000")]);
     let h = open(CAM);
@@ -387,12 +383,8 @@ fn chunk_locked_while_the_camera_fills_the_ring_faults() {
     // PVCAM cannot be held back: a chunk kept locked while it goes round the ring is
     // written over, which labcam reports instead of handing out torn frames silently.
     let _g = setup(&[]);
-    let h = open(CAM);
-    let _c = Guard(h);
-    set_roi(h, 0, 32, 0, 8, 1, 1);
-    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
-    ok(h, unsafe { labcam_setup_acquisition(h, 256) });
-    ok(h, unsafe { labcam_start(h) });
+    let (cam, _) = started((0, 32, 0, 8), 0.001, 256);
+    let h = cam.0;
     ok(h, unsafe { labcam_wait(h, 4, 5.0) });
     let mut c = Chunk::default();
     ok(h, unsafe { labcam_lock_chunk(h, 4, &mut c) });
@@ -421,12 +413,8 @@ fn disconnect_keeps_acquired_frames() {
 
 fn disconnect_case(ring: i64, exposure: f64, slot_extra: i64) {
     let _g = setup(&[("PVCAM_EMU_DISCONNECT_AFTER", "12")]);
-    let h = open(CAM);
-    let _c = Guard(h);
-    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
-    ok(h, unsafe { labcam_set_exposure(h, exposure, null_mut()) });
-    ok(h, unsafe { labcam_setup_acquisition(h, ring) });
-    ok(h, unsafe { labcam_start(h) });
+    let (cam, roi) = started((0, 32, 0, 8), exposure, ring);
+    let h = cam.0;
     assert_eq!(unsafe { labcam_wait(h, 30, 5.0) }, LABCAM_ERR_DISCONNECTED, "{}", last_error(h));
     let s = status(h);
     assert_eq!(s.acquired, 12, "ring {ring}: {s:?} {}", last_error(h));

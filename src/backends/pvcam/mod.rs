@@ -20,8 +20,9 @@
 //!   - In place (when metadata is on, the labcam ring is under 4 GiB, PVCAM's `uns32` size,
 //!     and an eighth of it lasts at least 20 ms at the camera's fastest frame rate, that is
 //!     exposure plus readout): the labcam ring *is* that buffer, in CIRC_NO_OVERWRITE mode.
-//!     Each ring slot holds PVCAM's frame as it lays it out (the 80-byte metadata header, then the pixels), so the ring's frame
-//!     offset is 80 and `labcam_chunk.slot_bytes` = frame bytes + 80. The core gives PVCAM
+//!     Each ring slot holds PVCAM's frame as it lays it out (the 80-byte metadata header,
+//!     then the pixels), so the ring's frame offset is 80 and `labcam_chunk.slot_bytes` =
+//!     frame bytes + 80. The core gives PVCAM
 //!     every free slot; a slot given back (its frame read, or given up) unlocks the frame
 //!     that was in it (`pl_exp_get_oldest_frame` + `pl_exp_unlock_oldest_frame`). PVCAM does
 //!     not wait for slots, so the core keeps an eighth of the ring free ahead of it by
@@ -582,8 +583,7 @@ impl Device for PvcamCamera {
             self.pool = None;
             return Ok(());
         }
-        // PVCAM's own ring: up to 64 MiB, at least 8 frames, at most the labcam ring.
-        let n = ((64usize << 20) / fb.max(1)).clamp(8, nframes.max(8));
+        let n = own_buffer_frames(fb, nframes);
         let fits = self.pool.as_ref().map(|p| {
             let p = p.lock();
             p.frame_bytes == fb && p.n == n
@@ -645,6 +645,12 @@ impl Device for PvcamCamera {
 /// The least time, in seconds, PVCAM must take to reach the oldest unread frame of an
 /// in-place ring (see `in_place_slot`).
 const IN_PLACE_MARGIN: f64 = 0.02;
+
+/// Frames of PVCAM's own buffer in copy mode: up to 64 MiB, at least 8 frames, at most the
+/// labcam ring's `ring_frames`.
+fn own_buffer_frames(frame_bytes: usize, ring_frames: usize) -> usize {
+    ((64usize << 20) / frame_bytes.max(1)).clamp(8, ring_frames.max(8))
+}
 
 /// Bytes PVCAM writes before the pixels of a one-region frame with metadata: an
 /// `md_frame_header` (48) and one `md_frame_roi_header` (32).
@@ -922,7 +928,7 @@ impl Stream for PvcamStream {
         crate::log::info(&format!("PVCAM cannot write into the labcam ring ({e}); copying frames from a buffer of its own"));
         let r = unsafe { (self.api.pl_exp_setup_cont)(self.h, 1, &self.rgn, self.mode, self.exposure, &mut fb, CIRC_OVERWRITE) };
         self.api.check("pl_exp_setup_cont", r)?;
-        let n = ((64usize << 20) / self.frame_bytes.max(1)).clamp(8, nslots.max(8));
+        let n = own_buffer_frames(self.frame_bytes, nslots);
         self.start_copy(Arc::new(Mutex::new(Ring::new(n, self.frame_bytes)))).map(|_| ())
     }
 
