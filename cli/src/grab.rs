@@ -40,6 +40,21 @@ struct Block {
 /// Largest file a classic TIFF can address, with room for the directories.
 const CLASSIC_TIFF_LIMIT: u64 = 4_000_000_000;
 
+/// The most memory the ring takes unless `--buffer` says otherwise: a quarter of the
+/// physical memory (at least 512 MiB), so that a recording whose output file is slower than
+/// the camera still keeps every frame when it fits.
+fn default_ring_bytes() -> u64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf has no preconditions.
+        let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+        if pages > 0 && size > 0 {
+            return (pages as u64 * size as u64 / 4).max(512 << 20);
+        }
+    }
+    512 << 20
+}
+
 pub fn run(o: &GrabOptions) -> Result<Summary> {
     let cam = Camera::open(&o.camera)?;
     for (k, v) in &o.attrs {
@@ -64,7 +79,7 @@ pub fn run(o: &GrabOptions) -> Result<Summary> {
     let fmt = cam.frame_format()?;
     let fb = fmt.frame_bytes as usize;
     let total_bytes = o.n * fb as u64;
-    let buffer = o.buffer.unwrap_or_else(|| (o.n as i64).clamp(2, ((512u64 << 20) / fb as u64).max(2) as i64));
+    let buffer = o.buffer.unwrap_or_else(|| (o.n as i64).clamp(2, (default_ring_bytes() / fb as u64).max(2) as i64));
     cam.setup(buffer)?;
 
     let (tx, rx) = sync_channel::<Block>(4);
@@ -179,6 +194,13 @@ pub fn print_summary(s: &Summary, out: &std::path::Path) {
         s.status.lost_overwritten,
         s.status.lost_device
     );
+    if s.status.lost_overwritten > 0 {
+        println!(
+            "the ring ({} frames) filled up: frames arrived faster than they were written to {}; --buffer sets a larger ring",
+            s.status.buffer_frames,
+            out.display()
+        );
+    }
 }
 
 /// Parse a duration: `10ms`, `250us`, `1.5s`, `2e-3` (seconds), `100µs`, `1min`.

@@ -76,7 +76,7 @@ enum Cmd {
         /// Trigger mode: int, ext, software
         #[arg(long, value_parser = grab::parse_trigger)]
         trigger: Option<i32>,
-        /// Ring buffer size in frames (default: N, up to 512 MiB)
+        /// Ring buffer size in frames (default: N, up to a quarter of the physical memory)
         #[arg(long)]
         buffer: Option<i64>,
         /// Set attributes first: --attr NAME=VALUE (repeatable)
