@@ -241,8 +241,10 @@ fn dropped_frames_and_overruns_count_in_lost_device() {
     drop(c);
     drop(g);
     // A burst of 2000 frames at once into PVCAM's ring (8 frames: at most the labcam ring):
-    // frames PVCAM overwrote before they were copied count as lost at the device.
-    let _g = setup(&[("PVCAM_EMU_BURST", "2000")]);
+    // frames PVCAM overwrote before they were copied count as lost at the device. (Without
+    // the end-of-frame callback, which the library refuses here, the stream polls every
+    // 200 µs and falls behind the burst; with it, it would keep up.)
+    let _g = setup(&[("PVCAM_EMU_BURST", "2000"), ("PVCAM_EMU_ERROR", "pl_cam_register_callback_ex3:12")]);
     let h = open(CAM);
     let _c = Guard(h);
     set_roi(h, 0, 64, 0, 16, 1, 1);
@@ -426,6 +428,51 @@ fn disconnect_case(ring: i64, exposure: f64, slot_extra: i64) {
     assert_eq!(infos.len(), 11);
     for (k, i) in infos.iter().enumerate() {
         check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
+    }
+}
+
+/// Voluntary context switches of this process's labcam acquisition threads so far: how
+/// often they went to sleep and were woken.
+#[cfg(target_os = "linux")]
+fn acquisition_thread_wakeups() -> u64 {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| {
+            let d = e.ok()?.path();
+            if !std::fs::read_to_string(d.join("comm")).ok()?.starts_with("labcam-acq") {
+                return None;
+            }
+            let status = std::fs::read_to_string(d.join("status")).ok()?;
+            status.lines().find_map(|l| l.strip_prefix("voluntary_ctxt_switches:")).and_then(|v| v.trim().parse::<u64>().ok())
+        })
+        .sum()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_slow_camera_wakes_the_acquisition_thread_per_frame_not_per_poll() {
+    // 10 frames of 50 ms. With PVCAM's end-of-frame callback the acquisition thread sleeps
+    // until each frame arrives (and checks every 20 ms): about 40 wake-ups. Polling every
+    // 200 µs, as it does when the library refuses the callback, it wakes over 500 times.
+    // In place (a 256-frame ring), and copying (PVCAM refuses a buffer that large).
+    let refuse = ("PVCAM_EMU_ERROR", "pl_cam_register_callback_ex3:12");
+    let copy = ("PVCAM_EMU_MAX_BUFFER", "20000");
+    for (faults, callback) in [(vec![], true), (vec![copy], true), (vec![refuse], false)] {
+        let _g = setup(&faults);
+        let (cam, roi) = started((0, 32, 0, 8), 0.05, 256);
+        let h = cam.0;
+        ok(h, unsafe { labcam_wait(h, 10, 5.0) });
+        let wakeups = acquisition_thread_wakeups();
+        let (px, infos) = read_u16(h, 10, 512, false);
+        for (k, i) in infos.iter().enumerate() {
+            assert_eq!(i.framestamp, k as i64 + 1);
+            check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
+        }
+        if callback {
+            assert!(wakeups < 200, "{faults:?}: {wakeups} wake-ups for 10 frames");
+        } else {
+            assert!(wakeups > 500, "{faults:?}: {wakeups} wake-ups for 10 frames while polling");
+        }
     }
 }
 

@@ -56,6 +56,26 @@ pub struct Progress {
 pub struct Acq {
     pub p: Mutex<Progress>,
     pub cv: Condvar,
+    /// Registered callbacks by event (`PL_CALLBACK_BOF` 0, `EOF` 1, `CHECK_CAMS` 2,
+    /// `CAM_REMOVED` 3): (function, context). The worker calls them holding this lock, so
+    /// `pl_cam_deregister_callback` returns only once a call in progress has ended.
+    pub callbacks: Mutex<[Option<(usize, usize)>; 4]>,
+}
+
+/// `void (*)(FRAME_INFO*, void* ctx)` (`pl_cam_register_callback_ex3`).
+pub type Callback = unsafe extern "C" fn(*mut crate::FRAME_INFO, *mut std::ffi::c_void);
+
+impl Acq {
+    /// Call the callback registered for `event`, if any, on this (the worker's) thread.
+    fn fire(&self, event: usize, info: crate::FRAME_INFO) {
+        let cbs = self.callbacks.lock().unwrap();
+        if let Some((f, ctx)) = cbs[event] {
+            let mut info = info;
+            // SAFETY: registered by the client with this signature; the client keeps `ctx`
+            // valid until it deregisters, which waits for this call (the lock is held).
+            unsafe { std::mem::transmute::<usize, Callback>(f)(&mut info, ctx as *mut std::ffi::c_void) };
+        }
+    }
 }
 
 pub struct Cam {
@@ -77,7 +97,7 @@ impl Cam {
         Cam {
             index,
             s: Settings { exp_res: 0, clear_mode: 1, fan: 0, speed: 0, gain: 1, temp_setpoint: -1000, clear_cycles: 2, metadata: false, setup: None },
-            acq: Arc::new(Acq { p: Mutex::new(Progress::default()), cv: Condvar::new() }),
+            acq: Arc::new(Acq { p: Mutex::new(Progress::default()), cv: Condvar::new(), callbacks: Mutex::new([None; 4]) }),
             ring: 0,
             ring_frames: 0,
             connected: true,
@@ -170,15 +190,21 @@ impl Cam {
 
     /// Stop the worker before returning: no ring write happens afterwards.
     pub fn stop(&mut self) {
+        if let Some(t) = self.halt() {
+            let _ = t.join();
+        }
+    }
+
+    /// Tell the worker to stop; joining it is the caller's (who must not hold the library's
+    /// lock meanwhile: a callback in progress may be calling into the library).
+    pub fn halt(&mut self) -> Option<std::thread::JoinHandle<()>> {
         {
             let mut p = self.acq.p.lock().unwrap();
             p.running = false;
             p.generation += 1;
         }
         self.acq.cv.notify_all();
-        if let Some(t) = self.worker.take() {
-            let _ = t.join();
-        }
+        self.worker.take()
     }
 }
 
@@ -245,6 +271,7 @@ impl Worker {
                     p.failed = true;
                     drop(p);
                     self.acq.cv.notify_all();
+                    self.acq.fire(3, self.info(0, 0));
                     return;
                 }
             }
@@ -253,6 +280,7 @@ impl Worker {
                 continue; // a frame the camera skipped: FrameNr jumps
             }
             let ts_us = (self.period.as_secs_f64() * 1e6 * nr as f64) as i64;
+            self.acq.fire(0, self.info(nr, ts_us));
             let slot = written as usize % self.n;
             // SAFETY: the client's ring holds n frames of frame_bytes; it stays allocated until
             // abort returns, and abort joins this thread first.
@@ -268,6 +296,20 @@ impl Worker {
             p.timestamp_us = ts_us;
             drop(p);
             self.acq.cv.notify_all();
+            self.acq.fire(1, self.info(nr, ts_us));
+        }
+    }
+
+    /// The FRAME_INFO handed to callbacks (timestamps in PVCAM's 0.1 ms units, as
+    /// `pl_exp_get_latest_frame_ex` gives them).
+    fn info(&self, nr: i64, ts_us: i64) -> crate::FRAME_INFO {
+        crate::FRAME_INFO {
+            guid: crate::FRAME_INFO_GUID,
+            h_cam: self.hcam,
+            frame_nr: nr as i32,
+            time_stamp: ts_us / 100,
+            readout_time: 0,
+            time_stamp_bof: ts_us / 100,
         }
     }
 
@@ -304,6 +346,5 @@ impl Worker {
                 row[2 * i..2 * i + 2].copy_from_slice(&pixel(nr, x, y).to_le_bytes());
             }
         }
-        let _ = self.hcam;
     }
 }

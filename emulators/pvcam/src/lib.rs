@@ -28,7 +28,7 @@ pub struct FRAME_INFO {
     pub time_stamp_bof: i64,
 }
 
-const FRAME_INFO_GUID: [u32; 4] = [0xD9D321FC, 0x4272_A233, 0xEC42_7E89, 0xD60D_DA15];
+pub(crate) const FRAME_INFO_GUID: [u32; 4] = [0xD9D321FC, 0x4272_A233, 0xEC42_7E89, 0xD60D_DA15];
 
 struct Lib {
     initialised: bool,
@@ -198,8 +198,15 @@ pub extern "C" fn pl_cam_close(h: i16) -> rs_bool {
     if !l.initialised || h < 0 || i >= l.cams.len() || !l.open[i] {
         return fail(ERR_INVALID_HANDLE);
     }
-    l.cams[i].stop();
+    let worker = l.cams[i].halt();
+    let acq = l.cams[i].acq.clone();
     l.open[i] = false;
+    // Not under the library's lock: a callback in progress may be calling into the library.
+    drop(l);
+    if let Some(t) = worker {
+        let _ = t.join();
+    }
+    acq.callbacks.lock().unwrap().fill(None);
     PV_OK
 }
 
@@ -499,7 +506,11 @@ pub extern "C" fn pl_exp_abort(h: i16, _cam_state: i16) -> rs_bool {
     if !l.initialised || h < 0 || i >= l.cams.len() || !l.open[i] {
         return fail(ERR_INVALID_HANDLE);
     }
-    l.cams[i].stop();
+    let worker = l.cams[i].halt();
+    drop(l);
+    if let Some(t) = worker {
+        let _ = t.join();
+    }
     PV_OK
 }
 
@@ -544,13 +555,120 @@ pub unsafe extern "C" fn pl_release_frame_info_struct(fi: *mut FRAME_INFO) -> rs
     PV_OK
 }
 
+/// `PL_CALLBACK_BOF` 0, `EOF` 1 and `CAM_REMOVED` 3 are called on the worker thread (EOF
+/// once a frame is complete in the ring, BOF before it is written, CAM_REMOVED when the camera
+/// goes); `CHECK_CAMS` 2 and `CAM_RESUMED` 4 are not supported (the vendor sheet's "2, 4
+/// unsupported") and fail with 12, as do a NULL function and an unknown event. A callback
+/// may call into the library, but not (de)register callbacks.
 #[no_mangle]
-pub extern "C" fn pl_cam_register_callback_ex3(h: i16, _event: i32, _cb: *mut c_void, _ctx: *mut c_void) -> rs_bool {
-    // Callbacks are accepted but not called: labcam polls (documented in README).
-    with_cam("pl_cam_register_callback_ex3", h, |_| Ok(()))
+pub extern "C" fn pl_cam_register_callback_ex3(h: i16, event: i32, cb: *mut c_void, ctx: *mut c_void) -> rs_bool {
+    with_cam("pl_cam_register_callback_ex3", h, |c| {
+        if cb.is_null() || !matches!(event, 0 | 1 | 3) {
+            return Err(ERR_BAD_ARGUMENT);
+        }
+        c.acq.callbacks.lock().unwrap()[event as usize] = Some((cb as usize, ctx as usize));
+        Ok(())
+    })
 }
 
+/// Waits for a call of that callback in progress to end; after it returns the callback is
+/// not called again. Succeeds when nothing is registered.
 #[no_mangle]
-pub extern "C" fn pl_cam_deregister_callback(h: i16, _event: i32) -> rs_bool {
-    with_cam("pl_cam_deregister_callback", h, |_| Ok(()))
+pub extern "C" fn pl_cam_deregister_callback(h: i16, event: i32) -> rs_bool {
+    if let Some(c) = injected("pl_cam_deregister_callback") {
+        return fail(c);
+    }
+    if !(0..4).contains(&event) {
+        return fail(ERR_BAD_ARGUMENT);
+    }
+    // Not under the library's lock: a callback in progress may be calling into the library.
+    let acq = {
+        let l = lib().lock().unwrap();
+        let i = h as usize;
+        if !l.initialised || h < 0 || i >= l.cams.len() || !l.open[i] {
+            return fail(ERR_INVALID_HANDLE);
+        }
+        l.cams[i].acq.clone()
+    };
+    acq.callbacks.lock().unwrap()[event as usize] = None;
+    PV_OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cam::Callback;
+    use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
+    use std::time::{Duration, Instant};
+
+    #[derive(Default)]
+    struct Seen {
+        bof: AtomicI64,
+        eof: AtomicI64,
+        last_nr: AtomicI64,
+        latest_matches: AtomicI64,
+        removed: AtomicI64,
+    }
+
+    unsafe extern "C" fn on_bof(_fi: *mut FRAME_INFO, ctx: *mut c_void) {
+        (*(ctx as *const Seen)).bof.fetch_add(1, SeqCst);
+    }
+
+    unsafe extern "C" fn on_eof(fi: *mut FRAME_INFO, ctx: *mut c_void) {
+        let s = &*(ctx as *const Seen);
+        s.eof.fetch_add(1, SeqCst);
+        s.last_nr.store((*fi).frame_nr as i64, SeqCst);
+        // Calling into the library from the callback, as PVCAM's samples do.
+        let (mut p, mut latest) = (std::ptr::null_mut(), FRAME_INFO::default());
+        if pl_exp_get_latest_frame_ex((*fi).h_cam, &mut p, &mut latest) == PV_OK && latest.frame_nr == (*fi).frame_nr {
+            s.latest_matches.fetch_add(1, SeqCst);
+        }
+    }
+
+    unsafe extern "C" fn on_removed(_fi: *mut FRAME_INFO, ctx: *mut c_void) {
+        (*(ctx as *const Seen)).removed.fetch_add(1, SeqCst);
+    }
+
+    #[test]
+    fn callbacks_fire_per_frame_and_at_removal() {
+        std::env::set_var("PVCAM_EMU_DISCONNECT_AFTER", "5");
+        unsafe {
+            assert_eq!(pl_pvcam_init(), PV_OK);
+            let mut name = [0 as c_char; 32];
+            assert_eq!(pl_cam_get_name(0, name.as_mut_ptr()), PV_OK);
+            let mut h = 0;
+            assert_eq!(pl_cam_open(name.as_ptr(), &mut h, 0), PV_OK);
+            let rgn = rgn_type { s1: 0, s2: 31, sbin: 1, p1: 0, p2: 7, pbin: 1 };
+            let mut bytes = 0u32;
+            assert_eq!(pl_exp_setup_cont(h, 1, &rgn, 0x700, 1, &mut bytes, 1), PV_OK);
+            let mut ring = vec![0u8; 8 * bytes as usize];
+            let seen = Seen::default();
+            let ctx = &seen as *const Seen as *mut c_void;
+            for (event, f) in [(0, on_bof as Callback), (1, on_eof as Callback), (3, on_removed as Callback)] {
+                assert_eq!(pl_cam_register_callback_ex3(h, event, f as *mut c_void, ctx), PV_OK);
+            }
+            assert_eq!(pl_cam_register_callback_ex3(h, 2, on_bof as Callback as *mut c_void, ctx), PV_FAIL);
+            assert_eq!(pl_error_code(), ERR_BAD_ARGUMENT);
+            assert_eq!(pl_cam_register_callback_ex3(h, 1, std::ptr::null_mut(), ctx), PV_FAIL);
+            assert_eq!(pl_exp_start_cont(h, ring.as_mut_ptr() as *mut c_void, ring.len() as u32), PV_OK);
+            let t = Instant::now();
+            while seen.removed.load(SeqCst) == 0 && t.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            assert_eq!(seen.removed.load(SeqCst), 1);
+            assert_eq!(seen.bof.load(SeqCst), 5);
+            assert_eq!(seen.eof.load(SeqCst), 5);
+            assert_eq!(seen.last_nr.load(SeqCst), 5);
+            assert_eq!(seen.latest_matches.load(SeqCst), 5);
+            // Deregistering and aborting work after the disconnect; nothing fires afterwards.
+            for event in [0, 1, 3] {
+                assert_eq!(pl_cam_deregister_callback(h, event), PV_OK);
+            }
+            assert_eq!(pl_exp_abort(h, 0), PV_OK);
+            assert_eq!(pl_cam_close(h), PV_OK);
+            assert_eq!(pl_pvcam_uninit(), PV_OK);
+            assert_eq!(seen.eof.load(SeqCst), 5);
+        }
+        std::env::remove_var("PVCAM_EMU_DISCONNECT_AFTER");
+    }
 }

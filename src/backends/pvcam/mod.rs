@@ -15,8 +15,12 @@
 //!   `EXT_TRIG_TRIG_FIRST` (0x800), EXT_EXPOSURE `EXT_TRIG_LEVEL` (0xA00), when the camera's
 //!   `EXPOSURE_MODE` lists them; expose-out FIRST_ROW.
 //! * Acquisition: PVCAM writes frame k into slot k mod N of one circular buffer it is given
-//!   (`pl_exp_start_cont`), and has no blocking wait: the stream polls
-//!   `pl_exp_check_cont_status_ex` every 200 µs while nothing is new.
+//!   (`pl_exp_start_cont`), and has no blocking wait: the stream reads
+//!   `pl_exp_check_cont_status_ex`, and while nothing is new sleeps until PVCAM's
+//!   end-of-frame callback (`pl_cam_register_callback_ex3`, `PL_CALLBACK_EOF`, registered
+//!   before `pl_exp_start_cont` and deregistered after `pl_exp_abort`, as PVCAM's samples
+//!   do) or for at most 20 ms. A library without the callback, or one that refuses it, is
+//!   polled every 200 µs instead.
 //!   - In place (when metadata is on, the labcam ring is under 4 GiB, PVCAM's `uns32` size,
 //!     and an eighth of it lasts at least 20 ms at the camera's fastest frame rate, that is
 //!     exposure plus readout): the labcam ring *is* that buffer, in CIRC_NO_OVERWRITE mode.
@@ -155,7 +159,7 @@ impl Driver for PvcamDriver {
             let e = api.error("pl_cam_open");
             return Err(if e.message.contains("busy") || e.message.contains("open") { crate::Error::new(crate::Status::BUSY, e.message) } else { e });
         }
-        let mut cam = PvcamCamera { api, h, name: id.to_string(), params: Vec::new(), roi: Roi::default(), exposure: 0.01, trigger: 0x700, res_us: 1000.0, metadata: false, pool: None, readout_s: 0.0, ring_frames: 0 };
+        let mut cam = PvcamCamera { api, h, name: id.to_string(), params: Vec::new(), roi: Roi::default(), exposure: 0.01, trigger: 0x700, res_us: 1000.0, metadata: false, pool: None, readout_s: 0.0, ring_frames: 0, eof: Arc::new(EofSignal::default()) };
         cam.init()?;
         Ok(Box::new(cam))
     }
@@ -209,6 +213,42 @@ pub struct PvcamCamera {
     readout_s: f64,
     /// Frames in the labcam ring (from `setup`).
     ring_frames: usize,
+    /// Counts PVCAM's end-of-frame callbacks; lives as long as the camera is open, so a
+    /// callback that runs late never finds it gone.
+    eof: Arc<EofSignal>,
+}
+
+/// End-of-frame callbacks (`PL_CALLBACK_EOF`) counted, so that the stream sleeps until PVCAM
+/// reports a frame instead of polling `pl_exp_check_cont_status_ex`.
+#[derive(Default)]
+struct EofSignal {
+    count: Mutex<u64>,
+    cv: parking_lot::Condvar,
+}
+
+impl EofSignal {
+    fn count(&self) -> u64 {
+        *self.count.lock()
+    }
+
+    /// Wait until a callback came after the count was `seen`, or until `until`.
+    fn wait(&self, seen: u64, until: Instant) {
+        let mut c = self.count.lock();
+        while *c == seen {
+            if self.cv.wait_until(&mut c, until).timed_out() {
+                return;
+            }
+        }
+    }
+}
+
+/// The `PL_CALLBACK_EOF` callback, on a PVCAM thread: `ctx` is the camera's `EofSignal`.
+unsafe extern "C" fn on_eof(_info: *mut sys::PvFrameInfo, ctx: *mut c_void) {
+    // SAFETY: registered with a pointer to the camera's EofSignal, which outlives the
+    // registration (the camera deregisters before it closes, and keeps the Arc until then).
+    let s = unsafe { &*(ctx as *const EofSignal) };
+    *s.count.lock() += 1;
+    s.cv.notify_all();
 }
 
 impl Drop for PvcamCamera {
@@ -221,6 +261,22 @@ impl Drop for PvcamCamera {
 }
 
 impl PvcamCamera {
+    /// Register the end-of-frame callback for the acquisition about to start (PVCAM's
+    /// sample programs register before `pl_exp_start_cont` and deregister after
+    /// `pl_exp_abort`). None, and the stream polls, when the library has no callbacks or
+    /// refuses it.
+    fn register_eof(&self) -> Option<Arc<EofSignal>> {
+        let cb = self.api.callbacks.as_ref()?;
+        let f: sys::Callback = on_eof;
+        let ctx = Arc::as_ptr(&self.eof) as *mut c_void;
+        // SAFETY: on_eof has the callback signature; ctx stays valid while the camera is open.
+        if unsafe { (cb.register)(self.h, sys::PL_CALLBACK_EOF, f as *mut c_void, ctx) } != sys::PV_OK {
+            crate::log::info(&format!("PVCAM refused the end-of-frame callback ({}); polling instead", self.api.error("pl_cam_register_callback_ex3")));
+            return None;
+        }
+        Some(self.eof.clone())
+    }
+
     fn get_raw(&self, id: u32, attr: i16, out: *mut c_void) -> Result<()> {
         self.api.check("pl_get_param", unsafe { (self.api.pl_get_param)(self.h, id, attr, out) })
     }
@@ -607,6 +663,7 @@ impl Device for PvcamCamera {
     fn start(&mut self) -> Result<Box<dyn Stream>> {
         let fb = self.setup_cont()?;
         let fmt = self.frame_format()?;
+        let eof = self.register_eof();
         let mut stream = PvcamStream {
             api: self.api.clone(),
             h: self.h,
@@ -623,6 +680,7 @@ impl Device for PvcamCamera {
             pending_lost: 0,
             in_place: None,
             lap_ref: Some(0),
+            eof,
         };
         if self.in_place_slot(fb).is_some() {
             // Started by attach_ring, into the labcam ring.
@@ -688,6 +746,8 @@ struct PvcamStream {
     in_place: Option<InPlace>,
     /// In place: the frame number of the last frame reported (None right after a lap).
     lap_ref: Option<i64>,
+    /// End-of-frame callbacks, when registered: the stream sleeps on them between polls.
+    eof: Option<Arc<EofSignal>>,
 }
 
 // SAFETY: the raw ring pointer is only used by the acquisition thread that owns the stream;
@@ -696,8 +756,12 @@ unsafe impl Send for PvcamStream {}
 
 impl Drop for PvcamStream {
     fn drop(&mut self) {
-        // Stop PVCAM before its ring can be freed (abort returns once it no longer writes).
+        // Stop PVCAM before its ring can be freed (abort returns once it no longer writes),
+        // then deregister the callback (after abort, as PVCAM's samples do).
         unsafe { (self.api.pl_exp_abort)(self.h, CCS_HALT) };
+        if let (Some(_), Some(cb)) = (&self.eof, &self.api.callbacks) {
+            unsafe { (cb.deregister)(self.h, sys::PL_CALLBACK_EOF) };
+        }
     }
 }
 
@@ -830,8 +894,28 @@ fn parse_md(b: &[u8]) -> Option<(i64, i64)> {
     Some((nr, eof_ns))
 }
 
-/// PVCAM has no blocking wait: the stream polls this often.
+/// PVCAM has no blocking wait: without the end-of-frame callback the stream polls this
+/// often.
 const POLL_SLEEP: Duration = Duration::from_micros(200);
+
+/// With the callback, the stream still polls this often, in case a callback is missed
+/// (and to see a disconnect, which has its own callback).
+const CALLBACK_POLL: Duration = Duration::from_millis(20);
+
+impl PvcamStream {
+    /// The end-of-frame count to wait past: read it before polling the status.
+    fn eof_seen(&self) -> u64 {
+        self.eof.as_ref().map_or(0, |e| e.count())
+    }
+
+    /// Nothing new at the last poll: sleep until PVCAM reports a frame (or for a while).
+    fn idle(&self, seen: u64, deadline: Instant) {
+        match &self.eof {
+            Some(e) => e.wait(seen, deadline.min(Instant::now() + CALLBACK_POLL)),
+            None => std::thread::sleep(POLL_SLEEP),
+        }
+    }
+}
 
 impl Stream for PvcamStream {
     fn next_frame(&mut self, dst: &mut [u8], timeout: Duration) -> Result<Option<FrameMeta>> {
@@ -839,6 +923,7 @@ impl Stream for PvcamStream {
         let pool = self.pool.clone().ok_or_else(|| err!(INTERNAL, "PVCAM stream in place asked for a copy"))?;
         let ring = pool.lock();
         loop {
+            let seen = self.eof_seen();
             if self.copied >= self.written {
                 self.poll_written(ring.n, ring.ptr)?;
             }
@@ -877,7 +962,7 @@ impl Stream for PvcamStream {
             if Instant::now() >= deadline {
                 return Ok(None);
             }
-            std::thread::sleep(POLL_SLEEP);
+            self.idle(seen, deadline);
         }
     }
 
@@ -950,13 +1035,14 @@ impl Stream for PvcamStream {
         let (n, base) = self.in_place.as_ref().map(|ip| (ip.n, ip.base as *const u8)).ok_or_else(|| err!(INTERNAL, "next_in_place on a PVCAM copy stream"))?;
         let deadline = Instant::now() + timeout;
         while self.copied >= self.written {
+            let seen = self.eof_seen();
             if self.poll_written(n, base)? > self.copied {
                 break;
             }
             if Instant::now() >= deadline {
                 return Ok(InPlaceEvent::Timeout);
             }
-            std::thread::sleep(POLL_SLEEP);
+            self.idle(seen, deadline);
         }
         let d = self.copied;
         // SAFETY: slot d mod n of the ring, frame_bytes long.

@@ -36,6 +36,18 @@ pub struct PvFrameInfo {
     pub time_stamp_bof: i64,
 }
 
+/// `void (*)(FRAME_INFO*, void* ctx)`: a callback of `pl_cam_register_callback_ex3`.
+pub type Callback = unsafe extern "C" fn(*mut PvFrameInfo, *mut c_void);
+
+/// `PL_CALLBACK_EOF`: a frame is complete in the circular buffer.
+pub(super) const PL_CALLBACK_EOF: i32 = 1;
+
+/// The callback functions, which a client may do without (it can poll instead).
+pub struct Callbacks {
+    pub register: unsafe extern "C" fn(i16, i32, *mut c_void, *mut c_void) -> rs_bool,
+    pub deregister: unsafe extern "C" fn(i16, i32) -> rs_bool,
+}
+
 macro_rules! api {
     ($( $field:ident : fn($($arg:ty),*) -> $ret:ty; )*) => {
         /// Function pointers into libpvcam.
@@ -44,11 +56,20 @@ macro_rules! api {
             _lib: &'static Library,
             pub path: String,
             $( pub $field: unsafe extern "C" fn($($arg),*) -> $ret, )*
+            /// `pl_cam_register_callback_ex3` and `pl_cam_deregister_callback`, when the
+            /// library has both.
+            pub callbacks: Option<Callbacks>,
         }
         impl Api {
             fn from_library(lib: &'static Library, path: String) -> Result<Api> {
                 // SAFETY: symbols looked up with pvcam.h's signatures (x86-64: one convention).
-                unsafe { Ok(Api { $( $field: loader::symbol(lib, &path, stringify!($field))?, )* _lib: lib, path }) }
+                unsafe {
+                    let callbacks = match (lib.get(b"pl_cam_register_callback_ex3\0"), lib.get(b"pl_cam_deregister_callback\0")) {
+                        (Ok(r), Ok(d)) => Some(Callbacks { register: *r, deregister: *d }),
+                        _ => None,
+                    };
+                    Ok(Api { $( $field: loader::symbol(lib, &path, stringify!($field))?, )* _lib: lib, path, callbacks })
+                }
             }
         }
     };
