@@ -898,8 +898,9 @@ fn parse_md(b: &[u8]) -> Option<(i64, i64)> {
 /// often.
 const POLL_SLEEP: Duration = Duration::from_micros(200);
 
-/// With the callback, the stream still polls this often, in case a callback is missed
-/// (and to see a disconnect, which has its own callback).
+/// With the callback, the stream still polls this often: in case a callback is missed,
+/// and to see a disconnect (PVCAM reports it through another callback, which labcam does
+/// not register).
 const CALLBACK_POLL: Duration = Duration::from_millis(20);
 
 impl PvcamStream {
