@@ -64,8 +64,8 @@ macro_rules! api {
             fn from_library(lib: &'static Library, path: String) -> Result<Api> {
                 // SAFETY: symbols looked up with pvcam.h's signatures (x86-64: one convention).
                 unsafe {
-                    let callbacks = match (lib.get(b"pl_cam_register_callback_ex3\0"), lib.get(b"pl_cam_deregister_callback\0")) {
-                        (Ok(r), Ok(d)) => Some(Callbacks { register: *r, deregister: *d }),
+                    let callbacks = match (loader::optional_symbol(lib, "pl_cam_register_callback_ex3"), loader::optional_symbol(lib, "pl_cam_deregister_callback")) {
+                        (Some(register), Some(deregister)) => Some(Callbacks { register, deregister }),
                         _ => None,
                     };
                     Ok(Api { $( $field: loader::symbol(lib, &path, stringify!($field))?, )* _lib: lib, path, callbacks })
