@@ -69,6 +69,23 @@ fn cam_name(i: usize) -> String {
     format!("PMPrime95B-Emu{i}")
 }
 
+/// The index of the open camera `h`.
+fn open_index(l: &Lib, h: i16) -> Result<usize, i16> {
+    let i = h as usize;
+    if !l.initialised || h < 0 || i >= l.cams.len() || !l.open[i] {
+        return Err(ERR_INVALID_HANDLE);
+    }
+    Ok(i)
+}
+
+/// Wait for workers told to stop (`Cam::halt`). Call it with the library's lock released:
+/// a callback in progress may be calling into the library.
+fn join(workers: impl IntoIterator<Item = Option<std::thread::JoinHandle<()>>>) {
+    for t in workers.into_iter().flatten() {
+        let _ = t.join();
+    }
+}
+
 /// Run `f` on the open camera `h`.
 fn with_cam(func: &str, h: i16, f: impl FnOnce(&mut Cam) -> Result<(), i16>) -> rs_bool {
     if let Some(c) = injected(func) {
@@ -78,10 +95,10 @@ fn with_cam(func: &str, h: i16, f: impl FnOnce(&mut Cam) -> Result<(), i16>) -> 
     if !l.initialised {
         return fail(ERR_NOT_INITIALIZED);
     }
-    let i = h as usize;
-    if h < 0 || i >= l.cams.len() || !l.open[i] {
-        return fail(ERR_INVALID_HANDLE);
-    }
+    let i = match open_index(&l, h) {
+        Ok(i) => i,
+        Err(e) => return fail(e),
+    };
     let cam = &mut l.cams[i];
     if !cam.connected || cam.acq.p.lock().unwrap().failed {
         cam.connected = false;
@@ -121,12 +138,12 @@ pub extern "C" fn pl_pvcam_uninit() -> rs_bool {
     if !l.initialised {
         return fail(ERR_NOT_INITIALIZED);
     }
-    for c in &mut l.cams {
-        c.stop();
-    }
+    let workers: Vec<_> = l.cams.iter_mut().map(|c| c.halt()).collect();
     l.cams.clear();
     l.open.clear();
     l.initialised = false;
+    drop(l);
+    join(workers);
     PV_OK
 }
 
@@ -194,18 +211,15 @@ pub unsafe extern "C" fn pl_cam_open(name: *const c_char, hcam: *mut i16, mode: 
 #[no_mangle]
 pub extern "C" fn pl_cam_close(h: i16) -> rs_bool {
     let mut l = lib().lock().unwrap();
-    let i = h as usize;
-    if !l.initialised || h < 0 || i >= l.cams.len() || !l.open[i] {
-        return fail(ERR_INVALID_HANDLE);
-    }
+    let i = match open_index(&l, h) {
+        Ok(i) => i,
+        Err(e) => return fail(e),
+    };
     let worker = l.cams[i].halt();
     let acq = l.cams[i].acq.clone();
     l.open[i] = false;
-    // Not under the library's lock: a callback in progress may be calling into the library.
     drop(l);
-    if let Some(t) = worker {
-        let _ = t.join();
-    }
+    join([worker]);
     acq.callbacks.lock().unwrap().fill(None);
     PV_OK
 }
@@ -491,10 +505,13 @@ pub extern "C" fn pl_exp_unlock_oldest_frame(h: i16) -> rs_bool {
 
 #[no_mangle]
 pub extern "C" fn pl_exp_stop_cont(h: i16, _cam_state: i16) -> rs_bool {
-    with_cam("pl_exp_stop_cont", h, |c| {
-        c.stop();
+    let mut worker = None;
+    let r = with_cam("pl_exp_stop_cont", h, |c| {
+        worker = c.halt();
         Ok(())
-    })
+    });
+    join([worker]);
+    r
 }
 
 /// Stops any acquisition; succeeds when idle and after a disconnect (clients call it in
@@ -502,15 +519,13 @@ pub extern "C" fn pl_exp_stop_cont(h: i16, _cam_state: i16) -> rs_bool {
 #[no_mangle]
 pub extern "C" fn pl_exp_abort(h: i16, _cam_state: i16) -> rs_bool {
     let mut l = lib().lock().unwrap();
-    let i = h as usize;
-    if !l.initialised || h < 0 || i >= l.cams.len() || !l.open[i] {
-        return fail(ERR_INVALID_HANDLE);
-    }
+    let i = match open_index(&l, h) {
+        Ok(i) => i,
+        Err(e) => return fail(e),
+    };
     let worker = l.cams[i].halt();
     drop(l);
-    if let Some(t) = worker {
-        let _ = t.join();
-    }
+    join([worker]);
     PV_OK
 }
 
@@ -584,11 +599,10 @@ pub extern "C" fn pl_cam_deregister_callback(h: i16, event: i32) -> rs_bool {
     // Not under the library's lock: a callback in progress may be calling into the library.
     let acq = {
         let l = lib().lock().unwrap();
-        let i = h as usize;
-        if !l.initialised || h < 0 || i >= l.cams.len() || !l.open[i] {
-            return fail(ERR_INVALID_HANDLE);
+        match open_index(&l, h) {
+            Ok(i) => l.cams[i].acq.clone(),
+            Err(e) => return fail(e),
         }
-        l.cams[i].acq.clone()
     };
     acq.callbacks.lock().unwrap()[event as usize] = None;
     PV_OK
