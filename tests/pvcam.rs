@@ -49,6 +49,14 @@ fn emu_pixel(nr: i64, x: i64, y: i64) -> u16 {
     ((x + 7 * y + 13 * nr) & 0xFFFF) as u16
 }
 
+/// Check each frame of `px` (frames back to back, as read) against its framestamp.
+fn check_frames(px: &[u16], infos: &[FrameInfo], roi: Roi) {
+    let n = (roi.width() * roi.height()) as usize;
+    for (k, i) in infos.iter().enumerate() {
+        check(&px[k * n..(k + 1) * n], i.framestamp, roi);
+    }
+}
+
 fn check(frame: &[u16], nr: i64, roi: Roi) {
     let (w, h) = (roi.width(), roi.height());
     assert_eq!(frame.len() as i64, w * h);
@@ -209,11 +217,11 @@ fn slow_reader_accounting_is_exact() {
     for _ in 0..5 {
         thread::sleep(Duration::from_millis(20));
         let (px, infos) = read_u16(h, 3, 512, false);
-        for (k, i) in infos.iter().enumerate() {
+        for i in &infos {
             assert!(i.index > last);
             last = i.index;
-            check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
         }
+        check_frames(&px, &infos, roi);
         let s = status(h);
         assert_eq!(s.acquired, s.read + s.unread + s.lost_overwritten, "{s:?}");
     }
@@ -233,9 +241,7 @@ fn dropped_frames_and_overruns_count_in_lost_device() {
     let (px, infos) = grab(h, 20);
     let stamps: Vec<i64> = infos.iter().map(|i| i.framestamp).collect();
     assert!(stamps.iter().all(|n| n % 5 != 0), "{stamps:?}");
-    for (k, i) in infos.iter().enumerate() {
-        check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
-    }
+    check_frames(&px, &infos, roi);
     let s = status(h);
     assert_eq!(s.lost_device, stamps[19] - 20 - (stamps[0] - 1), "{s:?} {stamps:?}");
     drop(c);
@@ -259,9 +265,7 @@ fn dropped_frames_and_overruns_count_in_lost_device() {
     let roi = Roi { hstart: 0, hend: 64, vstart: 0, vend: 16, hbin: 1, vbin: 1 };
     let (px, infos) = read_u16(h, 8, 2048, false);
     assert_eq!(infos.len() as i64, s.unread);
-    for (k, i) in infos.iter().enumerate() {
-        check(&px[k * 1024..(k + 1) * 1024], i.framestamp, roi);
-    }
+    check_frames(&px, &infos, roi);
 }
 
 #[test]
@@ -284,11 +288,11 @@ fn camera_racing_round_the_ring_in_place_keeps_what_is_left_whole() {
     while t.elapsed() < Duration::from_millis(300) {
         thread::sleep(Duration::from_millis(1));
         let (px, infos) = read_u16(h, 16, 2048, false);
-        for (k, i) in infos.iter().enumerate() {
+        for i in &infos {
             assert!(i.framestamp > last, "{} after {last}: {:?}", i.framestamp, infos.iter().map(|i| (i.index, i.framestamp)).collect::<Vec<_>>());
             last = i.framestamp;
-            check(&px[k * 1024..(k + 1) * 1024], i.framestamp, roi);
         }
+        check_frames(&px, &infos, roi);
         reads += infos.len();
     }
     ok(h, unsafe { labcam_stop(h) });
@@ -298,11 +302,11 @@ fn camera_racing_round_the_ring_in_place_keeps_what_is_left_whole() {
     assert_eq!(s.read, reads as i64 + 1);
     let (px, infos) = read_u16(h, 256, 2048, false);
     assert_eq!(infos.len() as i64, s.unread);
-    for (k, i) in infos.iter().enumerate() {
+    for i in &infos {
         assert!(i.framestamp > last);
         last = i.framestamp;
-        check(&px[k * 1024..(k + 1) * 1024], i.framestamp, roi);
     }
+    check_frames(&px, &infos, roi);
 }
 
 /// The pixels of a locked chunk's frames, `slot_bytes` apart, as u16.
@@ -340,11 +344,11 @@ fn frames_are_written_in_place_with_their_metadata_header() {
     for _ in 0..4 {
         ok(h, unsafe { labcam_wait(h, 8, 5.0) });
         let (px, infos) = read_u16(h, 8, 512, false);
-        for (k, i) in infos.iter().enumerate() {
+        for i in &infos {
             assert!(i.index > last, "{} after {last}", i.index);
             last = i.index;
-            check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
         }
+        check_frames(&px, &infos, roi);
     }
     ok(h, unsafe { labcam_stop(h) });
     let s = status(h);
@@ -364,8 +368,8 @@ fn driver_refusing_the_ring_falls_back_to_copying() {
     assert_eq!(infos.len(), 40);
     for (k, i) in infos.iter().enumerate() {
         assert_eq!(i.index, k as i64);
-        check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
     }
+    check_frames(&px, &infos, roi);
     ok(h, unsafe { labcam_stop(h) });
     // Not even 8 frames fit: labcam_start says why.
     drop(cam);
@@ -426,9 +430,7 @@ fn disconnect_case(ring: i64, exposure: f64, slot_extra: i64) {
     ok(h, unsafe { labcam_unlock_chunk(h, c.chunk_id) });
     let (px, infos) = read_u16(h, 11, 512, false);
     assert_eq!(infos.len(), 11);
-    for (k, i) in infos.iter().enumerate() {
-        check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
-    }
+    check_frames(&px, &infos, roi);
 }
 
 /// Voluntary context switches of this process's labcam acquisition threads so far: how
@@ -466,8 +468,8 @@ fn a_slow_camera_wakes_the_acquisition_thread_per_frame_not_per_poll() {
         let (px, infos) = read_u16(h, 10, 512, false);
         for (k, i) in infos.iter().enumerate() {
             assert_eq!(i.framestamp, k as i64 + 1);
-            check(&px[k * 256..(k + 1) * 256], i.framestamp, roi);
         }
+        check_frames(&px, &infos, roi);
         if callback {
             assert!(wakeups < 200, "{faults:?}: {wakeups} wake-ups for 10 frames");
         } else {
