@@ -240,10 +240,16 @@ fn lock_chunk_rules() {
     ok(h, unsafe { labcam_lock_chunk(h, 4, &mut c) });
     assert_eq!((c.n_frames, c.chunk_id), (0, 0), "empty ring gives an empty chunk");
     ok(h, unsafe { labcam_unlock_chunk(h, 0) });
+    // Software trigger: exactly four frames exist, so the unpaced simulator cannot lap the
+    // 16-frame ring between the wait and the lock (it did on a loaded CI machine).
+    ok(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_SOFTWARE) });
     ok(h, unsafe { labcam_start(h) });
+    for _ in 0..4 {
+        ok(h, unsafe { labcam_send_software_trigger(h) });
+    }
     ok(h, unsafe { labcam_wait(h, 4, 5.0) });
-    ok(h, unsafe { labcam_lock_chunk(h, 4, &mut c) });
-    assert_eq!(c.n_frames, 4);
+    ok(h, unsafe { labcam_lock_chunk(h, 8, &mut c) });
+    assert_eq!((c.n_frames, c.first_index), (4, 0));
     let mut c2 = Chunk::default();
     assert_err(h, unsafe { labcam_lock_chunk(h, 4, &mut c2) }, LABCAM_ERR_BUSY, "already locked");
     let mut n = 0;

@@ -214,7 +214,12 @@ fn locked_chunk_is_never_overwritten() {
     let k_n = c.n_frames as usize;
     assert!((1..=3).contains(&k_n), "{c:?}");
     // Frames keep coming much faster than 8 slots; the pinned ones must survive.
-    thread::sleep(Duration::from_millis(50));
+    // Wait (polling, up to 5 s on a loaded machine) until the camera has gone round the
+    // 8-slot ring many times.
+    let t0 = std::time::Instant::now();
+    while status(h).acquired <= 100 && t0.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(10));
+    }
     let s = status(h);
     assert!(s.acquired > 100, "{s:?}");
     assert_eq!(s.acquired, s.read + s.unread + s.lost_overwritten);
