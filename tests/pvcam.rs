@@ -453,18 +453,20 @@ fn acquisition_thread_wakeups() -> u64 {
 #[test]
 #[cfg(target_os = "linux")]
 fn a_slow_camera_wakes_the_acquisition_thread_per_frame_not_per_poll() {
-    // 10 frames of 50 ms. With PVCAM's end-of-frame callback the acquisition thread sleeps
-    // until each frame arrives (and checks every 20 ms): about 40 wake-ups. Polling every
-    // 200 µs, as it does when the library refuses the callback, it wakes over 500 times.
+    // 10 frames of 100 ms. With PVCAM's end-of-frame callback the acquisition thread sleeps
+    // until each frame arrives (and checks every 20 ms): about 80 wake-ups. Polling every
+    // 200 µs, as it does when the library refuses the callback, it wakes thousands of times;
+    // over 300 even on a loaded machine where each 200 µs sleep lasts 3 ms.
     // In place (a 256-frame ring), and copying (PVCAM refuses a buffer that large).
     let refuse = ("PVCAM_EMU_ERROR", "pl_cam_register_callback_ex3:12");
     let copy = ("PVCAM_EMU_MAX_BUFFER", "20000");
     for (faults, callback) in [(vec![], true), (vec![copy], true), (vec![refuse], false)] {
         let _g = setup(&faults);
-        let (cam, roi) = started((0, 32, 0, 8), 0.05, 256);
+        let (cam, roi) = started((0, 32, 0, 8), 0.1, 256);
         let h = cam.0;
-        ok(h, unsafe { labcam_wait(h, 10, 5.0) });
+        ok(h, unsafe { labcam_wait(h, 10, 10.0) });
         let wakeups = acquisition_thread_wakeups();
+        eprintln!("{faults:?}: {wakeups} wake-ups for 10 frames");
         let (px, infos) = read_u16(h, 10, 512, false);
         for (k, i) in infos.iter().enumerate() {
             assert_eq!(i.framestamp, k as i64 + 1);
@@ -473,7 +475,7 @@ fn a_slow_camera_wakes_the_acquisition_thread_per_frame_not_per_poll() {
         if callback {
             assert!(wakeups < 200, "{faults:?}: {wakeups} wake-ups for 10 frames");
         } else {
-            assert!(wakeups > 500, "{faults:?}: {wakeups} wake-ups for 10 frames while polling");
+            assert!(wakeups > 300, "{faults:?}: {wakeups} wake-ups for 10 frames while polling");
         }
     }
 }
