@@ -573,12 +573,16 @@ int32_t labcam_get_attr_string(labcam_handle h,
                                uint64_t *needed);
 
 /*
- Write an INT attribute (or select an ENUM entry by index).
+ Write an INT attribute (or select an ENUM entry by index). INVALID_ARGUMENT when `value`
+ is outside labcam_attr_info's [int_min, int_max] or off its grid int_min + k·int_step;
+ NOT_SUPPORTED when not writable now; WRONG_STATE for a setting that cannot change while
+ acquiring; ATTR_TYPE for other kinds.
  */
 int32_t labcam_set_attr_int(labcam_handle h, const char *name, int64_t value);
 
 /*
- Write a FLOAT attribute.
+ Write a FLOAT attribute. INVALID_ARGUMENT when `value` is not finite or outside
+ labcam_attr_info's [float_min, float_max]; other errors as labcam_set_attr_int.
  */
 int32_t labcam_set_attr_float(labcam_handle h, const char *name, double value);
 
@@ -687,7 +691,7 @@ int32_t labcam_get_frame_timings(labcam_handle h, double *exposure, double *peri
 
 /*
  Set the trigger mode (LABCAM_TRIGGER_*). NOT_SUPPORTED for modes the camera lacks,
- INVALID_ARGUMENT for unknown values.
+ INVALID_ARGUMENT for unknown values, WRONG_STATE while acquiring.
  */
 int32_t labcam_set_trigger_mode(labcam_handle h, int32_t mode);
 

@@ -126,6 +126,13 @@ pub trait Stream: Send {
     fn attach_ring(&mut self, _base: *mut u8, _nslots: usize, _slot_bytes: usize) -> Result<()> {
         Ok(())
     }
+    /// In-place mode, called once on the thread that called `labcam_start` (its error is
+    /// `labcam_start`'s), after the first slots were given: a device that needs buffers queued
+    /// before it can start (Andor SDK3's AcquisitionStart) starts acquiring here, so that the
+    /// camera is acquiring when `labcam_start` returns.
+    fn begin(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// Queue a ring slot of `len` bytes (the device's `RingLayout::slot_bytes`) for the device.
     fn give_slot(&mut self, _ptr: *mut u8, _len: usize) -> Result<()> {
         Err(crate::err!(INTERNAL, "give_slot called on a copy-mode stream"))

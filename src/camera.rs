@@ -274,8 +274,16 @@ impl Camera {
     pub fn frame_timings(&self) -> Result<(f64, f64)> {
         self.with_dev(|d| d.frame_timings())
     }
+    /// WRONG_STATE while acquiring, for every backend (Andor SDK3 and PVCAM cannot change it
+    /// then, and a GenICam camera would switch between its selector writes).
     pub fn set_trigger_mode(&self, m: TriggerMode) -> Result<()> {
-        self.with_dev(|d| d.set_trigger_mode(m))
+        self.with_dev(|d| {
+            // Under the control lock: no start can come between the check and the write.
+            if self.state() == AcqState::Running {
+                bail!(WRONG_STATE, "cannot change the trigger mode while acquiring; stop first");
+            }
+            d.set_trigger_mode(m)
+        })
     }
     pub fn trigger_mode(&self) -> Result<TriggerMode> {
         self.with_dev(|d| d.trigger_mode())
@@ -427,6 +435,21 @@ impl Camera {
                 // The device could not take the ring and copies frames instead: slots hold
                 // no device record to check.
                 self.shared.st.lock().ring.as_mut().unwrap().set_check(None);
+            }
+        }
+        if stream.in_place() > 0 {
+            // The first slots are given here, and the device started on them, so that when
+            // labcam_start returns the camera is acquiring (its settings locked as the
+            // vendor's SDK locks them) and a failure to start is labcam_start's error.
+            let ahead = stream.in_place();
+            let begun = give_ahead(&self.shared, stream.as_mut(), ahead, limit, &mut Vec::new()).and_then(|_| stream.begin());
+            if let Err(e) = begun {
+                drop(stream);
+                if let Some(ring) = self.shared.st.lock().ring.as_mut() {
+                    ring.unreserve_all();
+                }
+                let _ = c.dev.as_deref_mut().unwrap().stop();
+                return Err(e);
             }
         }
         self.shared.stop.store(false, Ordering::Release);
@@ -859,10 +882,10 @@ impl Camera {
         if info.implemented == 0 {
             bail!(NOT_SUPPORTED, "attribute '{name}' is not implemented by this camera");
         }
-        if let AttrValue::Float(f) = value {
-            if !f.is_finite() {
-                bail!(INVALID_ARGUMENT, "value {f} for '{name}' is not finite");
-            }
+        if info.writable != 0 {
+            // A write the camera refuses gets the backend's own reason (read-only, or not
+            // while acquiring); limits are checked here once for every backend.
+            info.check_value(name, &value)?;
         }
         d.set_attr(name, value)?;
         self.after_settings_change(&mut c)
@@ -931,36 +954,44 @@ fn frame_info(meta: &FrameMeta) -> FrameInfo {
 
 /// The acquisition thread for in-place streams: hands ring slots to the device ahead of
 /// time and publishes them as the device fills them.
+/// In-place mode: keep up to `ahead` slots (at most half the ring, or every free slot for a
+/// device whose circular buffer is the ring) with the device, giving up the oldest unread
+/// frame only when the device would otherwise hold fewer than its margin. `Ok(false)` when
+/// the acquisition is over (ring cleared, or `limit` frames acquired).
+fn give_ahead(shared: &Shared, stream: &mut dyn Stream, ahead: usize, limit: u64, give: &mut Vec<*mut u8>) -> Result<bool> {
+    let margin = stream.in_place_margin().max(1);
+    let len = {
+        let mut st = shared.st.lock();
+        let Some(ring) = st.ring.as_mut() else { return Ok(false) };
+        if ring.status().acquired as u64 >= limit {
+            return Ok(false);
+        }
+        let want = if ahead == WHOLE_RING { ring.nslots } else { ahead.min(ring.nslots / 2).max(1) };
+        while ring.reserved() < want {
+            match ring.reserve_ahead(ring.reserved() < margin) {
+                Some(slot) => give.push(ring.slot_ptr(slot)),
+                None => break,
+            }
+        }
+        ring.slot_bytes()
+    };
+    for p in give.drain(..) {
+        stream.give_slot(p, len)?;
+    }
+    Ok(true)
+}
+
 fn in_place_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>, ahead: usize) {
     let limit = shared.limit.load(Ordering::Acquire);
-    let margin = stream.in_place_margin().max(1);
     let mut give: Vec<*mut u8> = Vec::new();
     loop {
         if shared.stop.load(Ordering::Acquire) {
             return;
         }
-        let len = {
-            let mut st = shared.st.lock();
-            let Some(ring) = st.ring.as_mut() else { return };
-            if ring.status().acquired as u64 >= limit {
-                return;
-            }
-            // Keep up to `ahead` slots (at most half the ring, or every free slot for a
-            // device whose circular buffer is the ring) with the device; give up the oldest
-            // unread frame only when the device would otherwise hold fewer than `margin`.
-            let want = if ahead == WHOLE_RING { ring.nslots } else { ahead.min(ring.nslots / 2).max(1) };
-            while ring.reserved() < want {
-                match ring.reserve_ahead(ring.reserved() < margin) {
-                    Some(slot) => give.push(ring.slot_ptr(slot)),
-                    None => break,
-                }
-            }
-            ring.slot_bytes()
-        };
-        for p in give.drain(..) {
-            if let Err(e) = stream.give_slot(p, len) {
-                return fault(&shared, e);
-            }
+        match give_ahead(&shared, stream.as_mut(), ahead, limit, &mut give) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => return fault(&shared, e),
         }
         let r = catch_unwind(AssertUnwindSafe(|| stream.next_in_place(POLL)));
         take_lost(&shared, stream.as_mut());

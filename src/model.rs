@@ -203,6 +203,35 @@ impl AttrInfo {
             _ => AttrKind::Command,
         }
     }
+    /// Check `value` against the limits: an INT within [int_min, int_max] and on the grid
+    /// int_min + k·int_step (a step of 0 or 1 allows every integer), a FLOAT finite and within
+    /// [float_min, float_max]. Other kinds have no limits here. Errors: INVALID_ARGUMENT naming
+    /// the attribute, the value and the limits. The core calls this for every attribute write,
+    /// so backends need not repeat it.
+    pub fn check_value(&self, name: &str, value: &AttrValue) -> Result<()> {
+        match *value {
+            AttrValue::Int(v) => {
+                let step = self.int_step.max(1);
+                if v < self.int_min || v > self.int_max {
+                    return Err(Error::new(Status::INVALID_ARGUMENT, format!("value {v} out of range for '{name}' [{}, {}]", self.int_min, self.int_max)));
+                }
+                if (v as i128 - self.int_min as i128) % step as i128 != 0 {
+                    return Err(Error::new(Status::INVALID_ARGUMENT, format!("value {v} for '{name}' is off its grid: step {step} from {}", self.int_min)));
+                }
+            }
+            AttrValue::Float(v) => {
+                if !v.is_finite() {
+                    return Err(Error::new(Status::INVALID_ARGUMENT, format!("value {v} for '{name}' is not finite")));
+                }
+                if !(v >= self.float_min && v <= self.float_max) {
+                    return Err(Error::new(Status::INVALID_ARGUMENT, format!("value {v} out of range for '{name}' [{}, {}]", self.float_min, self.float_max)));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// A readable/writable implemented attribute of `kind` with no limits set.
     pub fn of(kind: AttrKind, writable: bool) -> Self {
         AttrInfo {

@@ -6,17 +6,6 @@ use common::*;
 use std::ffi::c_char;
 use std::ptr::{null, null_mut};
 
-fn assert_err(h: u64, st: i32, code: i32, needle: &str) {
-    assert_eq!(st, code, "expected {} got {} ({})", status_name(code), st, if st < 0 { thread_error() } else { String::new() });
-    let t = thread_error();
-    assert!(t.contains(needle), "thread message {t:?} lacks {needle:?}");
-    assert!(t.contains(&status_name(code)), "thread message {t:?} lacks the status name");
-    if h != 0 {
-        let m = last_error(h);
-        assert_eq!(m, t, "per-handle and per-thread messages differ");
-    }
-}
-
 #[test]
 fn status_names_and_texts() {
     assert_eq!(status_name(LABCAM_OK), "OK");

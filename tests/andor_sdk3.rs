@@ -411,3 +411,43 @@ fn in_place_frames_are_written_into_the_ring() {
         check_frame(&bytes, 2, n, roi, 65536);
     }
 }
+
+#[test]
+fn settings_while_acquiring() {
+    let _g = setup(&[]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    let roi = set_roi(h, 0, 64, 0, 32, 1, 1);
+    ok(h, unsafe { labcam_set_frame_period(h, 0.005, null_mut()) });
+    // A failure to start is labcam_start's own error, not a fault found later.
+    std::env::set_var("ATCORE_EMU_ERROR", "AT_Command:2");
+    assert_err(h, unsafe { labcam_start(h) }, LABCAM_ERR_VENDOR, "AT_Command(\"AcquisitionStart\") returned 2 (AT_ERR_NOTIMPLEMENTED)");
+    assert_eq!(state(h), LABCAM_STATE_SET_UP);
+    std::env::remove_var("ATCORE_EMU_ERROR");
+    // When labcam_start returns the camera is acquiring: the settings the SDK locks are
+    // refused at once (no wait for the acquisition thread), with WRONG_STATE.
+    ok(h, unsafe { labcam_start(h) });
+    assert_err(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_SOFTWARE) }, LABCAM_ERR_WRONG_STATE, "trigger mode while acquiring");
+    assert_err(h, unsafe { labcam_set_attr_int(h, cs("AOIWidth").as_ptr(), 128) }, LABCAM_ERR_WRONG_STATE, "'AOIWidth' cannot change while acquiring");
+    assert_err(h, unsafe { labcam_set_attr_string(h, cs("PixelEncoding").as_ptr(), cs("Mono32").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "stop first");
+    assert_err(h, unsafe { labcam_set_attr_float(h, cs("SensorTemperature").as_ptr(), 1.0) }, LABCAM_ERR_NOT_SUPPORTED, "read-only (AT_IsReadOnly)");
+    // The exposure may change while acquiring (ExposureTime stays writable in SDK3).
+    let mut e = 0.0;
+    ok(h, unsafe { labcam_set_exposure(h, 0.002, &mut e) });
+    assert!((e - 0.002).abs() < 1e-9, "{e}");
+    ok(h, unsafe { labcam_wait(h, 5, 5.0) });
+    let fb = format(h).frame_bytes as usize;
+    let mut buf = vec![0u8; 5 * fb];
+    let mut infos = vec![FrameInfo::default(); 5];
+    let mut n = 0;
+    ok(h, unsafe { labcam_read_chunk(h, buf.as_mut_ptr() as *mut _, buf.len() as u64, 5, 0, infos.as_mut_ptr(), &mut n) });
+    assert_eq!(n, 5);
+    for (k, i) in infos.iter().enumerate() {
+        assert_eq!(i.index, k as i64);
+        check_frame(&buf[k * fb..(k + 1) * fb], 2, i.framestamp, roi, 1 << 12);
+    }
+    assert_eq!(state(h), LABCAM_STATE_RUNNING);
+    ok(h, unsafe { labcam_stop(h) });
+    ok(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_SOFTWARE) });
+    set_int(h, "AOIWidth", 128);
+}

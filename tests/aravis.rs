@@ -365,3 +365,45 @@ fn missing_library_names_every_path() {
         assert!(e.message.contains(p), "{} lacks {p}", e.message);
     }
 }
+
+#[test]
+fn image_layout_cannot_change_while_acquiring() {
+    // The fake camera itself lets Width and PixelFormat change mid-stream (it does not lock
+    // them with TLParamsLocked); labcam refuses, because the ring holds frames of the size
+    // set at start.
+    if !enabled() {
+        return;
+    }
+    let _g = SERIAL.lock();
+    let h = open_fake();
+    let _c = Guard(h);
+    let roi = set_roi(h, 0, 64, 0, 32, 1, 1);
+    ok(h, unsafe { labcam_set_frame_period(h, 0.01, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, 64) });
+    ok(h, unsafe { labcam_start(h) });
+    assert_err(h, unsafe { labcam_set_attr_int(h, cs("Width").as_ptr(), 128) }, LABCAM_ERR_WRONG_STATE, "'Width' cannot change while acquiring");
+    assert_err(h, unsafe { labcam_set_attr_string(h, cs("PixelFormat").as_ptr(), cs("Mono16").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "'PixelFormat'");
+    assert_err(h, unsafe { labcam_attr_command(h, cs("AcquisitionStop").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "'AcquisitionStop'");
+    assert_err(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_SOFTWARE) }, LABCAM_ERR_WRONG_STATE, "trigger mode while acquiring");
+    // The exposure may change while acquiring.
+    ok(h, unsafe { labcam_set_exposure(h, 0.01, null_mut()) });
+    ok(h, unsafe { labcam_wait(h, 5, 5.0) });
+    let fb = format(h).frame_bytes as usize;
+    assert_eq!(fb, 64 * 32);
+    let mut buf = vec![0u8; 5 * fb];
+    let mut infos = vec![FrameInfo::default(); 5];
+    let mut n = 0;
+    ok(h, unsafe { labcam_read_chunk(h, buf.as_mut_ptr() as *mut _, buf.len() as u64, 5, 0, infos.as_mut_ptr(), &mut n) });
+    assert_eq!(n, 5);
+    for (k, info) in infos.iter().enumerate() {
+        for y in 0..roi.height() {
+            for x in 0..roi.width() {
+                assert_eq!(buf[k * fb + (y * roi.width() + x) as usize], fake_pixel(info.framestamp, x, y), "frame {k} pixel ({x},{y})");
+            }
+        }
+    }
+    assert_eq!(state(h), LABCAM_STATE_RUNNING);
+    ok(h, unsafe { labcam_stop(h) });
+    set_int(h, "Width", 128);
+    close(h);
+}

@@ -198,6 +198,11 @@ fn attributes_by_pvcam_name() {
     assert_eq!(g, 2);
     assert_eq!(string_out(|b, c, nn| unsafe { labcam_get_attr_string(h, cs("GAIN_NAME").as_ptr(), b, c, nn) }).unwrap(), "Balanced");
     assert_eq!(unsafe { labcam_set_attr_int(h, cs("GAIN_INDEX").as_ptr(), 9) }, LABCAM_ERR_INVALID_ARGUMENT);
+    // PVCAM's ATTR_INCREMENT is a limit too: the setpoint moves in steps of 100 (1 °C).
+    assert_err(h, unsafe { labcam_set_attr_int(h, cs("TEMP_SETPOINT").as_ptr(), -750) }, LABCAM_ERR_INVALID_ARGUMENT, "step 100 from -2500");
+    set_int(h, "TEMP_SETPOINT", -700);
+    ok(h, unsafe { labcam_get_attr_int(h, cs("TEMP_SETPOINT").as_ptr(), &mut g) });
+    assert_eq!(g, -700);
     ok(h, unsafe { labcam_set_attr_string(h, cs("FAN_SPEED_SETPOINT").as_ptr(), cs("Low").as_ptr()) });
     assert_eq!(string_out(|b, c, nn| unsafe { labcam_get_attr_string(h, cs("FAN_SPEED_SETPOINT").as_ptr(), b, c, nn) }).unwrap(), "Low");
     assert_eq!(unsafe { labcam_set_attr_int(h, cs("SER_SIZE").as_ptr(), 5) }, LABCAM_ERR_NOT_SUPPORTED);
@@ -491,4 +496,28 @@ fn missing_library_lists_every_path() {
     for p in ["LIBRARY_LOAD", "/nonexistent/libpvcam.so", "/opt/pvcam/library/x86_64/libpvcam.so.2", "libpvcam.so.2 (system search)", "LABCAM_PVCAM_LIB"] {
         assert!(err.contains(p), "{err} lacks {p}");
     }
+}
+
+#[test]
+fn settings_while_acquiring() {
+    // PVCAM takes the exposure, trigger and parameters at pl_exp_setup_cont: while
+    // acquiring they are refused with WRONG_STATE, not stored to surprise the next start.
+    let _g = setup(&[]);
+    let (c, roi) = started((0, 64, 0, 16), 0.005, 64);
+    let h = c.0;
+    assert_err(h, unsafe { labcam_set_exposure(h, 0.02, null_mut()) }, LABCAM_ERR_WRONG_STATE, "exposure while acquiring");
+    assert_err(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_SOFTWARE) }, LABCAM_ERR_WRONG_STATE, "trigger mode while acquiring");
+    assert_err(h, unsafe { labcam_set_attr_int(h, cs("GAIN_INDEX").as_ptr(), 2) }, LABCAM_ERR_WRONG_STATE, "'GAIN_INDEX' cannot change while acquiring");
+    assert_err(h, unsafe { labcam_set_attr_int(h, cs("SER_SIZE").as_ptr(), 5) }, LABCAM_ERR_NOT_SUPPORTED, "read-only");
+    let (mut e, mut p) = (0.0, 0.0);
+    ok(h, unsafe { labcam_get_frame_timings(h, &mut e, &mut p) });
+    assert!((e - 0.005).abs() < 1e-9, "the refused exposure did not stick: {e}");
+    ok(h, unsafe { labcam_wait(h, 4, 5.0) });
+    let (px, infos) = read_u16(h, 4, 64 * 16 * 2, false);
+    check_frames(&px, &infos, roi);
+    assert_eq!(state(h), LABCAM_STATE_RUNNING);
+    ok(h, unsafe { labcam_stop(h) });
+    // Stopped, they are accepted again.
+    ok(h, unsafe { labcam_set_exposure(h, 0.02, null_mut()) });
+    set_int(h, "GAIN_INDEX", 2);
 }

@@ -127,13 +127,17 @@ pub unsafe extern "C" fn labcam_get_attr_string(h: labcam_handle, name: *const c
     })
 }
 
-/// Write an INT attribute (or select an ENUM entry by index).
+/// Write an INT attribute (or select an ENUM entry by index). INVALID_ARGUMENT when `value`
+/// is outside labcam_attr_info's [int_min, int_max] or off its grid int_min + k·int_step;
+/// NOT_SUPPORTED when not writable now; WRONG_STATE for a setting that cannot change while
+/// acquiring; ATTR_TYPE for other kinds.
 #[no_mangle]
 pub unsafe extern "C" fn labcam_set_attr_int(h: labcam_handle, name: *const c_char, value: i64) -> i32 {
     run_h("labcam_set_attr_int", h, |c| c.set_attr(str_arg(name, "name")?, AttrValue::Int(value)))
 }
 
-/// Write a FLOAT attribute.
+/// Write a FLOAT attribute. INVALID_ARGUMENT when `value` is not finite or outside
+/// labcam_attr_info's [float_min, float_max]; other errors as labcam_set_attr_int.
 #[no_mangle]
 pub unsafe extern "C" fn labcam_set_attr_float(h: labcam_handle, name: *const c_char, value: f64) -> i32 {
     run_h("labcam_set_attr_float", h, |c| c.set_attr(str_arg(name, "name")?, AttrValue::Float(value)))

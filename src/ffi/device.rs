@@ -152,7 +152,7 @@ pub unsafe extern "C" fn labcam_get_frame_timings(h: labcam_handle, exposure: *m
 }
 
 /// Set the trigger mode (LABCAM_TRIGGER_*). NOT_SUPPORTED for modes the camera lacks,
-/// INVALID_ARGUMENT for unknown values.
+/// INVALID_ARGUMENT for unknown values, WRONG_STATE while acquiring.
 #[no_mangle]
 pub unsafe extern "C" fn labcam_set_trigger_mode(h: labcam_handle, mode: i32) -> i32 {
     run_h("labcam_set_trigger_mode", h, |c| c.set_trigger_mode(TriggerMode::from_i32(mode)?))

@@ -125,3 +125,16 @@ impl Drop for Guard {
         unsafe { labcam_close(self.0) };
     }
 }
+
+/// `st` is `code`, and the thread's message (and the handle's, when `h` is not 0) names the
+/// status and contains `needle`.
+pub fn assert_err(h: u64, st: i32, code: i32, needle: &str) {
+    assert_eq!(st, code, "expected {} got {} ({})", status_name(code), st, if st < 0 { thread_error() } else { String::new() });
+    let t = thread_error();
+    assert!(t.contains(needle), "thread message {t:?} lacks {needle:?}");
+    assert!(t.contains(&status_name(code)), "thread message {t:?} lacks the status name");
+    if h != 0 {
+        let m = last_error(h);
+        assert_eq!(m, t, "per-handle and per-thread messages differ");
+    }
+}

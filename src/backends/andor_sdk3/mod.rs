@@ -154,6 +154,7 @@ mod sys_fn {
     pub(super) const IMPLEMENTED: u8 = 0;
     pub(super) const READABLE: u8 = 1;
     pub(super) const WRITABLE: u8 = 2;
+    pub(super) const READ_ONLY: u8 = 3;
 }
 
 /// `BufferOverflowEvent` callback: counts events (ctx is the camera's counter).
@@ -223,12 +224,24 @@ impl Drop for AndorCamera {
 }
 
 impl AndorCamera {
+    /// A vendor error for a failed call; a write refused because the camera is acquiring
+    /// (AT_ERR_NOTWRITABLE with CameraAcquiring true) is WRONG_STATE, as labcam's contract
+    /// has it for every setting that cannot change while acquiring.
     fn chk(&self, func: &str, name: &str, r: c_int) -> Result<()> {
         if r == sys::AT_SUCCESS {
-            Ok(())
-        } else {
-            Err(vendor_error(func, name, r))
+            return Ok(());
         }
+        let e = vendor_error(func, name, r);
+        if r == sys::AT_ERR_NOTWRITABLE && self.acquiring() {
+            bail!(WRONG_STATE, "'{name}' cannot change while acquiring; stop first ({})", e.message);
+        }
+        Err(e)
+    }
+
+    /// Whether the camera is acquiring (the CameraAcquiring feature; false when unknown).
+    fn acquiring(&self) -> bool {
+        let mut v = 0;
+        self.has("CameraAcquiring") && unsafe { (self.api.GetBool)(self.h, wide("CameraAcquiring").as_ptr(), &mut v) } == sys::AT_SUCCESS && v != 0
     }
 
     fn has(&self, name: &str) -> bool {
@@ -242,6 +255,7 @@ impl AndorCamera {
             match which {
                 sys_fn::IMPLEMENTED => ("AT_IsImplemented", (self.api.IsImplemented)(self.h, w.as_ptr(), &mut v)),
                 sys_fn::READABLE => ("AT_IsReadable", (self.api.IsReadable)(self.h, w.as_ptr(), &mut v)),
+                sys_fn::READ_ONLY => ("AT_IsReadOnly", (self.api.IsReadOnly)(self.h, w.as_ptr(), &mut v)),
                 _ => ("AT_IsWritable", (self.api.IsWritable)(self.h, w.as_ptr(), &mut v)),
             }
         };
@@ -626,21 +640,18 @@ impl Device for AndorCamera {
     fn set_attr(&mut self, name: &str, value: AttrValue) -> Result<()> {
         let info = self.attr_info(name)?;
         if info.writable == 0 {
+            if self.is(sys_fn::READ_ONLY, name)? {
+                bail!(NOT_SUPPORTED, "feature '{name}' is read-only (AT_IsReadOnly)");
+            }
+            if self.acquiring() {
+                bail!(WRONG_STATE, "feature '{name}' cannot change while acquiring (AT_IsWritable is false); stop first");
+            }
             bail!(NOT_SUPPORTED, "feature '{name}' is not writable now (AT_IsWritable)");
         }
         match value {
-            AttrValue::Int(v) => {
-                if v < info.int_min || v > info.int_max {
-                    bail!(INVALID_ARGUMENT, "value {v} out of range for '{name}' [{}, {}]", info.int_min, info.int_max);
-                }
-                self.set_int(name, v)
-            }
-            AttrValue::Float(v) => {
-                if v < info.float_min || v > info.float_max {
-                    bail!(INVALID_ARGUMENT, "value {v} out of range for '{name}' [{}, {}]", info.float_min, info.float_max);
-                }
-                self.set_float(name, v)
-            }
+            // Limits were checked by the core (AttrInfo::check_value).
+            AttrValue::Int(v) => self.set_int(name, v),
+            AttrValue::Float(v) => self.set_float(name, v),
             AttrValue::Bool(v) => self.set_bool(name, v),
             AttrValue::Enum(v) => self.set_enum(name, &v),
             AttrValue::String(v) => self.chk("AT_SetString", name, unsafe { (self.api.SetString)(self.h, wide(name).as_ptr(), wide(&v).as_ptr()) }),
@@ -902,6 +913,20 @@ impl AndorStream {
     }
 }
 
+impl AndorStream {
+    /// In-place: AcquisitionStart once slots are queued (the SDK needs a buffer to start).
+    fn start_if_queued(&mut self) -> Result<()> {
+        if self.needs_start && !self.queued.is_empty() {
+            let r = unsafe { (self.api.Command)(self.h, wide("AcquisitionStart").as_ptr()) };
+            if r != sys::AT_SUCCESS {
+                return Err(vendor_error("AT_Command", "AcquisitionStart", r));
+            }
+            self.needs_start = false;
+        }
+        Ok(())
+    }
+}
+
 impl Stream for AndorStream {
     fn next_frame(&mut self, dst: &mut [u8], timeout: Duration) -> Result<Option<FrameMeta>> {
         let p = match self.wait(timeout)? {
@@ -946,14 +971,13 @@ impl Stream for AndorStream {
         Ok(())
     }
 
+    fn begin(&mut self) -> Result<()> {
+        self.start_if_queued()
+    }
+
     fn next_in_place(&mut self, timeout: Duration) -> Result<InPlaceEvent> {
-        if self.needs_start && !self.queued.is_empty() {
-            let r = unsafe { (self.api.Command)(self.h, wide("AcquisitionStart").as_ptr()) };
-            if r != sys::AT_SUCCESS {
-                return Err(vendor_error("AT_Command", "AcquisitionStart", r));
-            }
-            self.needs_start = false;
-        }
+        // After an overflow the SDK was flushed: start again once slots are queued.
+        self.start_if_queued()?;
         match self.wait(timeout)? {
             (Some(p), _) => {
                 if self.queued.pop_front() != Some(p as usize) {

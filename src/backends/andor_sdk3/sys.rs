@@ -18,6 +18,7 @@ pub type Cb = unsafe extern "C" fn(AtH, *const AtWc, *mut c_void) -> c_int;
 
 pub(super) const AT_HANDLE_SYSTEM: AtH = 1;
 pub(super) const AT_SUCCESS: c_int = 0;
+pub(super) const AT_ERR_NOTWRITABLE: c_int = 5;
 pub(super) const AT_ERR_CONNECTION: c_int = 10;
 pub(super) const AT_ERR_NODATA: c_int = 11;
 pub(super) const AT_ERR_TIMEDOUT: c_int = 13;
@@ -53,6 +54,7 @@ api! {
     IsImplemented: fn(AtH, *const AtWc, *mut c_int);
     IsReadable: fn(AtH, *const AtWc, *mut c_int);
     IsWritable: fn(AtH, *const AtWc, *mut c_int);
+    IsReadOnly: fn(AtH, *const AtWc, *mut c_int);
     SetInt: fn(AtH, *const AtWc, i64);
     GetInt: fn(AtH, *const AtWc, *mut i64);
     GetIntMin: fn(AtH, *const AtWc, *mut i64);

@@ -137,6 +137,14 @@ impl Drop for StreamHandle {
     }
 }
 
+/// Features that set the image layout (SFNC: the ones TLParamsLocked guards) or start and
+/// stop the stream. labcam refuses them while acquiring even on cameras that do not lock
+/// them (the fake camera does not): the ring was laid out for the frame size at start.
+const LOCKED_WHILE_ACQUIRING: &[&str] = &[
+    "Width", "Height", "OffsetX", "OffsetY", "BinningHorizontal", "BinningVertical", "DecimationHorizontal", "DecimationVertical",
+    "PixelFormat", "AcquisitionMode", "AcquisitionStart", "AcquisitionStop", "AcquisitionAbort", "TLParamsLocked",
+];
+
 pub struct AravisCamera {
     api: Arc<Api>,
     cam: Ptr,
@@ -151,6 +159,16 @@ pub struct AravisCamera {
 // SAFETY: the core serialises every call on a Device; Aravis camera/device objects may be
 // used from any one thread at a time.
 unsafe impl Send for AravisCamera {}
+
+impl AravisCamera {
+    /// WRONG_STATE for a LOCKED_WHILE_ACQUIRING feature while a stream is running.
+    fn check_not_locked(&self, name: &str) -> Result<()> {
+        if self.stream.is_some() && LOCKED_WHILE_ACQUIRING.contains(&name) {
+            bail!(WRONG_STATE, "feature '{name}' cannot change while acquiring (it sets the image layout or the stream); stop first");
+        }
+        Ok(())
+    }
+}
 
 impl Drop for AravisCamera {
     fn drop(&mut self) {
@@ -667,29 +685,22 @@ impl Device for AravisCamera {
     }
 
     fn set_attr(&mut self, name: &str, value: AttrValue) -> Result<()> {
+        self.check_not_locked(name)?;
         let info = self.attr_info(name)?;
         if info.writable == 0 {
             bail!(NOT_SUPPORTED, "feature '{name}' is not writable now");
         }
         match value {
-            AttrValue::Int(v) => {
-                if v < info.int_min || v > info.int_max || (v - info.int_min) % info.int_step.max(1) != 0 {
-                    bail!(INVALID_ARGUMENT, "value {v} out of range for '{name}' [{}, {}] step {}", info.int_min, info.int_max, info.int_step);
-                }
-                self.set_int(name, v)
-            }
-            AttrValue::Float(v) => {
-                if v < info.float_min || v > info.float_max {
-                    bail!(INVALID_ARGUMENT, "value {v} out of range for '{name}' [{}, {}]", info.float_min, info.float_max);
-                }
-                self.set_float(name, v)
-            }
+            // Limits were checked by the core (AttrInfo::check_value).
+            AttrValue::Int(v) => self.set_int(name, v),
+            AttrValue::Float(v) => self.set_float(name, v),
             AttrValue::Bool(v) => self.set_bool(name, v),
             AttrValue::Enum(v) | AttrValue::String(v) => self.set_string(name, &v),
         }
     }
 
     fn attr_command(&mut self, name: &str) -> Result<()> {
+        self.check_not_locked(name)?;
         self.command(name)
     }
 

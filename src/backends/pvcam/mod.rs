@@ -159,7 +159,7 @@ impl Driver for PvcamDriver {
             let e = api.error("pl_cam_open");
             return Err(if e.message.contains("busy") || e.message.contains("open") { crate::Error::new(crate::Status::BUSY, e.message) } else { e });
         }
-        let mut cam = PvcamCamera { api, h, name: id.to_string(), params: Vec::new(), roi: Roi::default(), exposure: 0.01, trigger: 0x700, res_us: 1000.0, metadata: false, pool: None, readout_s: 0.0, ring_frames: 0, eof: Arc::new(EofSignal::default()) };
+        let mut cam = PvcamCamera { api, h, name: id.to_string(), params: Vec::new(), roi: Roi::default(), exposure: 0.01, trigger: 0x700, res_us: 1000.0, metadata: false, pool: None, readout_s: 0.0, ring_frames: 0, eof: Arc::new(EofSignal::default()), active: Arc::new(()) };
         cam.init()?;
         Ok(Box::new(cam))
     }
@@ -216,6 +216,8 @@ pub struct PvcamCamera {
     /// Counts PVCAM's end-of-frame callbacks; lives as long as the camera is open, so a
     /// callback that runs late never finds it gone.
     eof: Arc<EofSignal>,
+    /// Held by the running stream: the camera is acquiring while a clone exists.
+    active: Arc<()>,
 }
 
 /// End-of-frame callbacks (`PL_CALLBACK_EOF`) counted, so that the stream sleeps until PVCAM
@@ -275,6 +277,19 @@ impl PvcamCamera {
             return None;
         }
         Some(self.eof.clone())
+    }
+
+    /// Whether an acquisition is running (its stream alive).
+    fn running(&self) -> bool {
+        Arc::strong_count(&self.active) > 1
+    }
+
+    /// WRONG_STATE for a setting PVCAM takes only at pl_exp_setup_cont, while acquiring.
+    fn check_not_running(&self, what: &str) -> Result<()> {
+        if self.running() {
+            bail!(WRONG_STATE, "cannot change {what} while acquiring (PVCAM takes it at pl_exp_setup_cont); stop first");
+        }
+        Ok(())
     }
 
     fn get_raw(&self, id: u32, attr: i16, out: *mut c_void) -> Result<()> {
@@ -487,6 +502,7 @@ impl Device for PvcamCamera {
     }
 
     fn set_exposure(&mut self, seconds: f64) -> Result<f64> {
+        self.check_not_running("the exposure")?;
         let (id, ty) = self.param("EXPOSURE_TIME").unwrap_or((EXPOSURE_TIME, 8));
         let lo = self.get_num(id, ty, ATTR_MIN).unwrap_or(0) as f64 * self.res_us * 1e-6;
         let hi = self.get_num(id, ty, ATTR_MAX).unwrap_or(i64::MAX) as f64 * self.res_us * 1e-6;
@@ -603,17 +619,18 @@ impl Device for PvcamCamera {
         }
         let (id, ty) = self.param(name)?;
         let v = match value {
-            AttrValue::Int(v) => {
-                if v < info.int_min || v > info.int_max {
-                    bail!(INVALID_ARGUMENT, "value {v} out of range for '{name}' [{}, {}]", info.int_min, info.int_max);
-                }
-                v
-            }
+            // Limits were checked by the core (AttrInfo::check_value).
+            AttrValue::Int(v) => v,
             AttrValue::Bool(b) => b as i64,
             AttrValue::Enum(label) => self.items(id)?.into_iter().find(|i| i.1 == label).map(|i| i.0 as i64).ok_or_else(|| err!(NOT_FOUND, "'{label}' is not an item of {name}"))?,
             v => bail!(ATTR_TYPE, "parameter '{name}' cannot take {v:?}"),
         };
-        self.set_num(id, ty, v)?;
+        if let Err(e) = self.set_num(id, ty, v) {
+            if self.running() {
+                bail!(WRONG_STATE, "parameter '{name}' cannot change while acquiring; stop first ({})", e.message);
+            }
+            return Err(e);
+        }
         if id == EXP_RES {
             self.res_us = match v {
                 1 => 1.0,
@@ -681,6 +698,7 @@ impl Device for PvcamCamera {
             in_place: None,
             lap_ref: Some(0),
             eof,
+            _active: self.active.clone(),
         };
         if self.in_place_slot(fb).is_some() {
             // Started by attach_ring, into the labcam ring.
@@ -688,7 +706,7 @@ impl Device for PvcamCamera {
             return Ok(Box::new(stream));
         }
         if self.pool.as_ref().map(|p| p.lock().frame_bytes) != Some(fb) {
-            self.pool = Some(Arc::new(Mutex::new(Ring::new(((64usize << 20) / fb.max(1)).max(8), fb))));
+            self.pool = Some(Arc::new(Mutex::new(Ring::new(own_buffer_frames(fb, self.ring_frames), fb))));
         }
         // Keep the buffer the driver accepted for the next start.
         self.pool = Some(stream.start_copy(self.pool.clone().unwrap())?);
@@ -748,6 +766,8 @@ struct PvcamStream {
     lap_ref: Option<i64>,
     /// End-of-frame callbacks, when registered: the stream sleeps on them between polls.
     eof: Option<Arc<EofSignal>>,
+    /// The camera's `active` token: dropped with the stream.
+    _active: Arc<()>,
 }
 
 // SAFETY: the raw ring pointer is only used by the acquisition thread that owns the stream;

@@ -397,24 +397,13 @@ impl Device for SimCamera {
                 err!(NOT_FOUND, "'{v}' is not a value of enum attribute '{name}' (values: {})", entries.join(", "))
             })
         };
-        let check_int = |v: i64| -> Result<i64> {
-            if v < info.int_min || v > info.int_max || (v - info.int_min) % info.int_step.max(1) != 0 {
-                bail!(INVALID_ARGUMENT, "value {v} out of range for '{name}' [{}, {}] step {}", info.int_min, info.int_max, info.int_step);
-            }
-            Ok(v)
-        };
-        let check_float = |v: f64| -> Result<f64> {
-            if !(v >= info.float_min && v <= info.float_max) {
-                bail!(INVALID_ARGUMENT, "value {v} out of range for '{name}' [{}, {}]", info.float_min, info.float_max);
-            }
-            Ok(v)
-        };
+        // Limits were checked by the core (AttrInfo::check_value).
         match (name, value) {
             ("Exposure", AttrValue::Float(v)) => {
                 self.set_exposure(v)?;
             }
             ("FramePeriod", AttrValue::Float(v)) => {
-                self.set_frame_period(check_float(v)?)?;
+                self.set_frame_period(v)?;
             }
             ("TriggerMode", AttrValue::Enum(v)) => {
                 let m = [TriggerMode::Int, TriggerMode::Ext, TriggerMode::Software][enum_index(&v)?];
@@ -424,8 +413,8 @@ impl Device for SimCamera {
                 self.s.pixel = [PixelFormat::Mono16, PixelFormat::Mono8][enum_index(&v)?];
             }
             ("Gain", AttrValue::Enum(v)) => self.s.gain = enum_index(&v)?,
-            ("BlackLevel", AttrValue::Int(v)) => self.s.black_level = check_int(v)?,
-            ("TemperatureSetpoint", AttrValue::Float(v)) => self.s.temperature_setpoint = check_float(v)?,
+            ("BlackLevel", AttrValue::Int(v)) => self.s.black_level = v,
+            ("TemperatureSetpoint", AttrValue::Float(v)) => self.s.temperature_setpoint = v,
             ("DeviceUserName", AttrValue::String(v)) => {
                 if v.len() > 64 {
                     bail!(INVALID_ARGUMENT, "DeviceUserName is {} bytes long; at most 64", v.len());
@@ -433,11 +422,11 @@ impl Device for SimCamera {
                 self.s.name = v;
             }
             ("RealTimePacing", AttrValue::Bool(v)) => self.s.pacing = v,
-            ("BenchmarkFrameRate", AttrValue::Float(v)) => self.s.bench_rate = check_float(v)?,
-            ("FaultDisconnectAfter", AttrValue::Int(v)) => self.s.disconnect_after = check_int(v)?,
-            ("FaultDropEvery", AttrValue::Int(v)) => self.s.drop_every = check_int(v)?,
-            ("FaultPanicAfter", AttrValue::Int(v)) => self.s.panic_after = check_int(v)?,
-            ("FaultSetupDelay", AttrValue::Float(v)) => self.s.setup_delay = check_float(v)?,
+            ("BenchmarkFrameRate", AttrValue::Float(v)) => self.s.bench_rate = v,
+            ("FaultDisconnectAfter", AttrValue::Int(v)) => self.s.disconnect_after = v,
+            ("FaultDropEvery", AttrValue::Int(v)) => self.s.drop_every = v,
+            ("FaultPanicAfter", AttrValue::Int(v)) => self.s.panic_after = v,
+            ("FaultSetupDelay", AttrValue::Float(v)) => self.s.setup_delay = v,
             (_, v) => bail!(ATTR_TYPE, "attribute '{name}' is a {}; got {:?}", info.kind().name(), v),
         }
         Ok(())
