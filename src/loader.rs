@@ -23,6 +23,34 @@ pub struct LibrarySpec<'a> {
     pub default_paths: &'a [&'a str],
     /// Bare file names handed to the system loader (`libaravis-0.8.so.0`).
     pub system_names: &'a [&'a str],
+    /// Linux/macOS: load with `RTLD_GLOBAL`, for a library whose own plug-ins resolve its
+    /// symbols (Andor's atcore and its device libraries, andor_sdk3.md §1).
+    pub global_symbols: bool,
+}
+
+/// Open one candidate. Unix: `RTLD_LAZY` (as libloading and dlopen users default), plus `RTLD_GLOBAL` when the spec asks for it.
+/// Windows: a path with a folder is loaded with `LOAD_WITH_ALTERED_SEARCH_PATH`, so the DLLs
+/// it depends on are found in its own folder (vendor SDKs ship them side by side).
+///
+/// # Safety
+/// Loading a vendor library runs its initialisers.
+unsafe fn open(spec: &LibrarySpec<'_>, path: &str) -> std::result::Result<Library, libloading::Error> {
+    #[cfg(unix)]
+    {
+        use libloading::os::unix::{Library as U, RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL};
+        let flags = RTLD_LAZY | if spec.global_symbols { RTLD_GLOBAL } else { RTLD_LOCAL };
+        U::open(Some(path), flags).map(Library::from)
+    }
+    #[cfg(windows)]
+    {
+        use libloading::os::windows::{Library as W, LOAD_WITH_ALTERED_SEARCH_PATH};
+        let _ = spec;
+        if path.contains(['\\', '/']) {
+            W::load_with_flags(path, LOAD_WITH_ALTERED_SEARCH_PATH).map(Library::from)
+        } else {
+            Library::new(path)
+        }
+    }
 }
 
 /// The environment variable naming a backend's library: `LABCAM_ANDOR_SDK3_LIB`.
@@ -53,7 +81,7 @@ pub fn load(spec: &LibrarySpec<'_>, explicit: Option<&PathBuf>) -> Result<(&'sta
     for (path, origin) in &candidates {
         // SAFETY: loading a vendor library runs its initialisers; that is the contract of
         // using the vendor SDK at all.
-        match unsafe { Library::new(path) } {
+        match unsafe { open(spec, path) } {
             Ok(lib) => return Ok((Box::leak(Box::new(lib)), path.clone())),
             Err(e) => tried.push(format!("{path} ({origin}): {e}")),
         }

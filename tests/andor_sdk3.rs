@@ -88,6 +88,10 @@ fn open_close_cycles_and_device_info() {
         ok(h, unsafe { labcam_get_detector_size(h, &mut w, &mut hh) });
         assert_eq!((w, hh), (2560, 2160));
     }
+    // atcore is loaded with RTLD_GLOBAL (andor_sdk3.md §1): the device libraries it loads
+    // resolve its symbols from the global scope, as this lookup does.
+    #[cfg(target_os = "linux")]
+    assert!(!unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"AT_InitialiseLibrary".as_ptr()) }.is_null(), "atcore's symbols are not global");
     let mut h = 0;
     assert_eq!(unsafe { labcam_open(cs("andor_sdk3:3").as_ptr(), &mut h) }, LABCAM_ERR_NOT_FOUND);
     assert!(thread_error().contains("DeviceCount"), "{}", thread_error());

@@ -90,6 +90,7 @@ const SPEC: LibrarySpec<'static> = LibrarySpec {
         "C:\\Program Files\\Andor SOLIS\\atcore.dll",
     ],
     system_names: &["libatcore.so.3", "libatcore.so", "atcore.dll"],
+    global_symbols: true,
 };
 
 pub fn load(explicit: Option<&PathBuf>) -> Result<Api> {

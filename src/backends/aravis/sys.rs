@@ -151,6 +151,7 @@ const SPEC: LibrarySpec<'static> = LibrarySpec {
         "/opt/homebrew/lib/libaravis-0.8.0.dylib",
     ],
     system_names: &["libaravis-0.8.so.0", "libaravis-0.8.so", "libaravis-0.8-0.dll", "libaravis-0.8.0.dylib"],
+    global_symbols: false,
 };
 
 /// Load the table from the first library found.

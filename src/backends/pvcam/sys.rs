@@ -100,6 +100,7 @@ const SPEC: LibrarySpec<'static> = LibrarySpec {
     backend: "pvcam",
     default_paths: &["/opt/pvcam/library/x86_64/libpvcam.so.2", "/opt/pvcam/library/x86_64/libpvcam.so", "C:\\Windows\\System32\\pvcam64.dll"],
     system_names: &["libpvcam.so.2", "libpvcam.so", "pvcam64.dll"],
+    global_symbols: false,
 };
 
 pub fn load(explicit: Option<&PathBuf>) -> Result<Api> {
