@@ -13,7 +13,7 @@ use std::time::Duration;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 const CAM: &str = "andor_sdk3:0";
-const FAULT_VARS: [&str; 6] = ["ATCORE_EMU_DISCONNECT_AFTER", "ATCORE_EMU_OVERFLOW_AFTER", "ATCORE_EMU_ERROR", "ATCORE_EMU_NO_PACING", "ATCORE_EMU_EXTERNAL_HZ", "ATCORE_EMU_CAMERA_MEMORY"];
+const FAULT_VARS: [&str; 8] = ["ATCORE_EMU_DISCONNECT_AFTER", "ATCORE_EMU_OVERFLOW_AFTER", "ATCORE_EMU_ERROR", "ATCORE_EMU_NO_PACING", "ATCORE_EMU_EXTERNAL_HZ", "ATCORE_EMU_CAMERA_MEMORY", "ATCORE_EMU_STOP_AFTER", "ATCORE_EMU_OVERFLOW_CODE"];
 
 fn target_dir() -> PathBuf {
     // target/<profile>/deps/andor_sdk3-<hash>
@@ -306,6 +306,47 @@ fn injected_overflow_is_counted_in_lost_device() {
 }
 
 #[test]
+fn an_overflow_reported_as_no_data_is_still_counted() {
+    // Should the SDK report the overflow's abort with 11 NODATA rather than 100, the
+    // BufferOverflowEvent tells labcam what happened: it restarts and counts the loss.
+    let _g = setup(&[("ATCORE_EMU_OVERFLOW_AFTER", "20"), ("ATCORE_EMU_OVERFLOW_CODE", "11")]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    set_roi(h, 0, 64, 0, 16, 1, 1);
+    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
+    ok(h, unsafe { labcam_set_frame_period(h, 0.002, null_mut()) });
+    let (_, infos) = grab(h, 50);
+    let s = status(h);
+    assert!(s.lost_device >= 2, "two overflows at least: {s:?}");
+    let stamps: Vec<i64> = infos.iter().map(|i| i.framestamp).collect();
+    let gaps: i64 = stamps.windows(2).map(|w| w[1] - w[0] - 1).sum();
+    assert_eq!(gaps, s.lost_device, "the framestamp gaps are the frames counted lost: {stamps:?}");
+}
+
+#[test]
+fn a_camera_that_stops_by_itself_faults_and_keeps_frames() {
+    // AT_WaitBuffer returns 11 at once when the camera is not acquiring: labcam must not
+    // wait on it forever (nor spin), but fault and keep what arrived.
+    let _g = setup(&[("ATCORE_EMU_STOP_AFTER", "12")]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
+    ok(h, unsafe { labcam_set_frame_period(h, 0.0, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, 64) });
+    ok(h, unsafe { labcam_start(h) });
+    assert_err(h, unsafe { labcam_wait(h, 30, 10.0) }, LABCAM_ERR_VENDOR, "stopped acquiring by itself");
+    assert_eq!(state(h), LABCAM_STATE_FAULT);
+    assert_eq!(status(h).acquired, 12);
+    let (px, infos) = read_u16(h, 12, 512, false);
+    assert_eq!(infos.len(), 12);
+    for (k, i) in infos.iter().enumerate() {
+        assert_eq!(i.framestamp, k as i64);
+        let bytes: Vec<u8> = px[k * 256..(k + 1) * 256].iter().flat_map(|v| v.to_ne_bytes()).collect();
+        check_frame(&bytes, 2, i.framestamp, roi, 65536);
+    }
+}
+
+#[test]
 fn injected_disconnect_keeps_frames() {
     let _g = setup(&[("ATCORE_EMU_DISCONNECT_AFTER", "15")]);
     let h = open(CAM);
@@ -414,6 +455,48 @@ fn in_place_frames_are_written_into_the_ring() {
         let n = if i.framestamp < 16 { i.framestamp } else { (0..65536i64).find(|n| (11 * n) % 65536 == px[k * fb as usize / 2] as i64).unwrap() };
         check_frame(&bytes, 2, n, roi, 65536);
     }
+}
+
+#[test]
+fn framestamps_follow_a_fractional_and_a_changing_frame_period() {
+    let _g = setup(&[("ATCORE_EMU_NO_PACING", "1")]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    set_roi(h, 0, 64, 0, 4, 1, 1);
+    ok(h, unsafe { labcam_set_exposure(h, 1e-5, null_mut()) });
+    // 6000.9 clock ticks per frame at 100 MHz; the camera counts 6000 per frame. Numbering
+    // frames by the time since the first would drift by a frame every 3,300; numbering by
+    // consecutive timestamps does not.
+    let mut p = 0.0;
+    ok(h, unsafe { labcam_set_frame_period(h, 6000.9e-8, &mut p) });
+    assert!((p - 6000.9e-8).abs() < 1e-12, "{p}");
+    let n = 5000;
+    let (_, infos) = grab(h, n);
+    for (k, i) in infos.iter().enumerate() {
+        assert_eq!((i.index, i.framestamp), (k as i64, k as i64), "frame {k}");
+    }
+    assert_eq!(status(h).lost_device, 0);
+
+    // Paced, the period changed twice while acquiring: 5 ms, 20 ms, 5 ms.
+    std::env::remove_var("ATCORE_EMU_NO_PACING");
+    ok(h, unsafe { labcam_set_frame_period(h, 0.005, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, 64) });
+    ok(h, unsafe { labcam_start(h) });
+    ok(h, unsafe { labcam_wait(h, 5, 5.0) });
+    ok(h, unsafe { labcam_set_frame_period(h, 0.02, null_mut()) });
+    ok(h, unsafe { labcam_wait(h, 12, 5.0) });
+    ok(h, unsafe { labcam_set_frame_period(h, 0.005, null_mut()) });
+    ok(h, unsafe { labcam_wait(h, 20, 5.0) });
+    ok(h, unsafe { labcam_stop(h) });
+    let s = status(h);
+    let fb = format(h).frame_bytes as usize;
+    let (_, infos) = read_u16(h, s.unread as usize, fb, false);
+    for (k, i) in infos.iter().enumerate() {
+        assert_eq!(i.framestamp, k as i64, "consecutive framestamps across the period changes: {:?}", infos.iter().map(|i| i.framestamp).collect::<Vec<_>>());
+    }
+    assert_eq!(status(h).lost_device, 0);
+    let gaps: Vec<f64> = infos.windows(2).map(|w| (w[1].timestamp_ticks - w[0].timestamp_ticks) as f64 / w[0].timestamp_hz).collect();
+    assert!(gaps.iter().any(|g| (g - 0.02).abs() < 1e-4) && gaps.iter().any(|g| (g - 0.005).abs() < 1e-4), "frame intervals {gaps:?}");
 }
 
 #[test]

@@ -102,10 +102,12 @@ struct Acq {
     s: Settings,
     stride: usize,
     size: usize,
-    period: f64,
     pacing: bool,
     disconnect_after: Option<i64>,
+    stop_after: Option<i64>,
     overflow_after: Option<i64>,
+    /// What the wait after an overflow returns: 100 (default) or 11.
+    overflow_code: c_int,
     memory: usize,
     external_hz: f64,
 }
@@ -284,6 +286,8 @@ impl Cam {
                 return Err(if st.queue.is_empty() { code::NODATA } else { code::CONNECTION });
             }
             if st.overflowed {
+                // Once, at the next wait (andor_sdk3.md §13); then 11 like any stopped camera.
+                st.overflowed = false;
                 return Err(code::HARDWARE_OVERFLOW);
             }
             if !st.acquiring {
@@ -327,13 +331,19 @@ impl Cam {
             return code::NOTWRITABLE;
         }
         let s = st.s.clone();
+        // Buffers queued before the AOI, encoding or metadata grew the image are too small
+        // now: refused here, never written past.
+        if st.queue.iter().any(|&(_, size)| (size as i64) < s.image_size_bytes()) {
+            return code::INVALIDSIZE;
+        }
         let acq = Acq {
             stride: s.stride() as usize,
             size: s.image_size_bytes() as usize,
-            period: 1.0 / s.frame_rate,
             pacing: std::env::var("ATCORE_EMU_NO_PACING").map(|v| v != "1").unwrap_or(true),
             disconnect_after: env_num("ATCORE_EMU_DISCONNECT_AFTER"),
+            stop_after: env_num("ATCORE_EMU_STOP_AFTER"),
             overflow_after: env_num("ATCORE_EMU_OVERFLOW_AFTER"),
+            overflow_code: env_num("ATCORE_EMU_OVERFLOW_CODE").unwrap_or(code::HARDWARE_OVERFLOW),
             memory: env_num("ATCORE_EMU_CAMERA_MEMORY").unwrap_or(64),
             external_hz: env_num("ATCORE_EMU_EXTERNAL_HZ").unwrap_or(0.0),
             s,
@@ -368,15 +378,19 @@ impl Cam {
     fn produce(self: Arc<Self>, gen: u64) {
         let acq = self.lock().acq.clone().unwrap();
         let t0 = Instant::now();
-        let ticks_per_frame = (acq.period * TS_HZ as f64) as i64;
-        let ts0 = self.lock().timestamp_clock();
+        // Internal trigger: frame n ends at the sum of the periods before it, and carries
+        // that time as its timestamp. The period is FrameRate's current value, so a rate
+        // (or exposure) written while acquiring takes effect from the next frame.
+        let mut next_s = 0.0f64;
+        let mut ts_f = self.lock().timestamp_clock() as f64;
         let mut consumed = 0u64;
         let mut n = 0i64;
         loop {
             // Wait for the next frame's exposure to end.
             let mut st = self.lock();
+            let internal_period = 1.0 / st.s.frame_rate;
             let edge_period = match acq.s.trigger {
-                0 | 3 => Some(acq.period),
+                0 | 3 => Some(internal_period),
                 2 | 4 if acq.external_hz > 0.0 => Some(1.0 / acq.external_hz),
                 _ => None,
             };
@@ -395,7 +409,7 @@ impl Cam {
                             }
                             break;
                         }
-                        let due = t0 + Duration::from_secs_f64(p * (n + 1) as f64);
+                        let due = t0 + Duration::from_secs_f64(if edge_period == Some(internal_period) { next_s + p } else { p * (n + 1) as f64 });
                         let now = Instant::now();
                         if now >= due {
                             break;
@@ -419,7 +433,21 @@ impl Cam {
                 self.cv.notify_all();
                 return;
             }
-            st.memory.push_back((n, ts0 + n * ticks_per_frame));
+            if acq.stop_after.is_some_and(|d| n >= d) {
+                st.acquiring = false;
+                drop(st);
+                self.cv.notify_all();
+                return;
+            }
+            // Timestamps: nominal with the internal trigger; the time of the trigger edge
+            // (now) otherwise.
+            let ts = if matches!(acq.s.trigger, 0 | 3) { ts_f.round() as i64 } else { st.timestamp_clock() };
+            next_s += internal_period;
+            // A whole number of clock ticks per frame, as a clocked camera counts them: at a
+            // FrameRate whose period is not a whole number of ticks the timestamps run a
+            // fraction of a tick per frame short of FrameRate's nominal times.
+            ts_f += (internal_period * TS_HZ as f64).floor();
+            st.memory.push_back((n, ts));
             n += 1;
             let overflow = acq.overflow_after.is_some_and(|o| n > o) || st.memory.len() > acq.memory;
             if !overflow {
@@ -427,7 +455,7 @@ impl Cam {
             }
             let fixed_done = acq.s.cycle == 0 && n >= acq.s.frame_count;
             if overflow {
-                st.overflowed = true;
+                st.overflowed = acq.overflow_code == code::HARDWARE_OVERFLOW;
                 st.acquiring = false;
                 let fire = st.s.event_enable[2];
                 drop(st);

@@ -17,9 +17,14 @@
 //!   `AOIStride` row padding removed and Mono12Packed unpacked to 16 bits. Metadata
 //!   (`MetadataEnable`, timestamp and FrameInfo blocks) is switched on when available: the
 //!   device timestamp comes from the trailer (`TimestampClockFrequency`); SDK3 has no frame
-//!   counter, so with the internal trigger the framestamp is the frame's number derived from
-//!   the nominal timestamps (a missing frame shows as a gap, counted in `lost_device`);
-//!   with other triggers it counts delivered frames.
+//!   counter, so with the internal trigger the framestamp is the previous one plus the
+//!   number of frame periods between consecutive nominal timestamps (a missing frame shows
+//!   as a gap, counted in `lost_device`; a FrameRate or ExposureTime written while acquiring
+//!   changes the period from then on); with other triggers it counts delivered frames.
+//! * A camera that stops acquiring by itself (`AT_WaitBuffer` returns 11 at once and
+//!   `CameraAcquiring` is false) faults the acquisition with VENDOR (DISCONNECTED when
+//!   `CameraPresent` is false) instead of being waited on forever; after a
+//!   `BufferOverflowEvent` the same 11 is taken as the overflow.
 //! * `BufferOverflowEvent` (camera memory full, the acquisition aborted) is registered; on
 //!   `AT_ERR_HARDWARE_OVERFLOW` the acquisition is restarted and the frames missed are
 //!   counted in `lost_device` from the timestamp gap.
@@ -134,7 +139,7 @@ impl Driver for AndorDriver {
         if r != sys::AT_SUCCESS {
             return Err(vendor_error("AT_Open", "", r));
         }
-        let mut cam = AndorCamera { api, h, index, pool: None, features: Vec::new(), overflows: Arc::new(AtomicU64::new(0)), registered: false };
+        let mut cam = AndorCamera { api, h, index, pool: None, features: Vec::new(), overflows: Arc::new(AtomicU64::new(0)), registered: false, period_ticks: Arc::new(AtomicU64::new(0)) };
         for (name, kind) in CATALOGUE {
             if cam.is(sys_fn::IMPLEMENTED, name).unwrap_or(false) {
                 cam.features.push((name, *kind));
@@ -210,6 +215,9 @@ pub struct AndorCamera {
     features: Vec<(&'static str, AttrKind)>,
     overflows: Arc<AtomicU64>,
     registered: bool,
+    /// The frame period in timestamp ticks (f64 bits), shared with the running stream: a
+    /// FrameRate or ExposureTime written while acquiring updates it (see `note_period`).
+    period_ticks: Arc<AtomicU64>,
 }
 
 impl Drop for AndorCamera {
@@ -282,7 +290,23 @@ impl AndorCamera {
         Ok(v)
     }
     fn set_float(&self, name: &str, v: f64) -> Result<()> {
-        self.chk("AT_SetFloat", name, unsafe { (self.api.SetFloat)(self.h, wide(name).as_ptr(), v) })
+        self.chk("AT_SetFloat", name, unsafe { (self.api.SetFloat)(self.h, wide(name).as_ptr(), v) })?;
+        // ExposureTime and FrameRate may be written while acquiring, and an exposure
+        // re-clamps FrameRate: the running stream must number frames with the new period.
+        self.note_period();
+        Ok(())
+    }
+
+    /// Publish the current frame period, in timestamp ticks, to `period_ticks`.
+    fn note_period(&self) {
+        if !self.has("TimestampClockFrequency") {
+            return;
+        }
+        if let (Ok(hz), Ok(rate)) = (self.int("TimestampClockFrequency"), self.float("FrameRate")) {
+            if rate > 0.0 {
+                self.period_ticks.store((hz as f64 / rate).to_bits(), Ordering::Release);
+            }
+        }
     }
     fn float_range(&self, name: &str) -> Result<(f64, f64)> {
         let (mut lo, mut hi) = (0.0, 0.0);
@@ -686,6 +710,7 @@ impl Device for AndorCamera {
         let ts_hz = if self.has("TimestampClockFrequency") { self.int("TimestampClockFrequency")? as f64 } else { 0.0 };
         let internal = self.enum_value("TriggerMode")? == "Internal";
         let period_ticks = ts_hz / self.float("FrameRate")?;
+        self.period_ticks.store(period_ticks.to_bits(), Ordering::Release);
         let pool = self.pool.clone();
         let in_place = if pool.is_none() { BufferPool::count(size) } else { 0 };
         let mut s = AndorStream {
@@ -703,9 +728,8 @@ impl Device for AndorCamera {
             ts_hz,
             internal,
             period_ticks,
-            first_ts: None,
+            shared_period: self.period_ticks.clone(),
             last_n: -1,
-            delivered: 0,
             overflows: self.overflows.clone(),
             overflow_seen: self.overflows.load(Ordering::Acquire),
             after_overflow: false,
@@ -753,9 +777,9 @@ struct AndorStream {
     ts_hz: f64,
     internal: bool,
     period_ticks: f64,
-    first_ts: Option<i64>,
+    /// The camera's `period_ticks`: the current period, which may change while acquiring.
+    shared_period: Arc<AtomicU64>,
     last_n: i64,
-    delivered: i64,
     overflows: Arc<AtomicU64>,
     overflow_seen: u64,
     after_overflow: bool,
@@ -840,37 +864,38 @@ impl AndorStream {
     /// Framestamp, timestamp and losses of the frame whose buffer (with trailer) is `bytes`.
     fn meta(&mut self, bytes: &[u8]) -> FrameMeta {
         let ts = if self.metadata { parse_timestamp(bytes).map(|t| t as i64) } else { None };
-        // Framestamp: from nominal timestamps with the internal trigger, else a count.
-        let nominal = self.internal && self.period_ticks > 0.0;
+        // The period to number frames with. After a change (an exposure or rate written
+        // while acquiring) frames taken at the old period may still be arriving (from the
+        // SDK's queue, from camera memory): a longer period is used at once, a shorter one
+        // from the first interval that shows it. Meanwhile gaps may be under-counted,
+        // never invented.
+        let target = f64::from_bits(self.shared_period.load(Ordering::Acquire));
+        if target > self.period_ticks {
+            self.period_ticks = target;
+        } else if target < self.period_ticks {
+            if let (Some(t), Some(l)) = (ts, self.last_ts) {
+                if ((t - l) as f64 / target - 1.0).abs() < 0.25 {
+                    self.period_ticks = target;
+                }
+            }
+        }
+        let period = self.period_ticks;
+        // Framestamp: the previous one plus the number of nominal periods between the two
+        // timestamps with the internal trigger (from consecutive frames, so a period that is
+        // not a whole number of ticks never accumulates an error), else plus one.
+        let nominal = self.internal && period > 0.0;
         let restarted = std::mem::take(&mut self.after_overflow);
-        if restarted {
-            // Frames missed across the restart: at least one, more if the timestamps say so.
-            let missed = match (ts, self.last_ts, nominal) {
-                (Some(t), Some(l), true) => (((t - l) as f64 / self.period_ticks).round() as i64 - 1).max(1),
-                _ => 1,
-            };
-            // One of them was reported at the overflow (take_lost); the rest now.
-            self.pending_lost += (missed - 1) as u64;
-            let next = self.last_n + 1 + missed;
-            if let (Some(t), true) = (ts, nominal) {
-                self.first_ts = Some(t - (next as f64 * self.period_ticks) as i64);
-            } else {
-                self.delivered += missed;
-            }
-        }
-        let framestamp = match (ts, nominal) {
-            (Some(t), true) => {
-                let t0 = *self.first_ts.get_or_insert(t);
-                ((t - t0) as f64 / self.period_ticks).round() as i64
-            }
-            _ => self.delivered,
+        let step = match (ts, self.last_ts, nominal) {
+            (Some(t), Some(l), true) if self.last_n >= 0 => ((t - l) as f64 / period).round() as i64,
+            _ => 1,
         };
+        // Across an overflow restart at least one frame was missed; it was reported at the
+        // overflow (take_lost), the rest are reported now.
+        let step = step.max(if restarted { 2 } else { 1 });
+        let framestamp = if self.last_n < 0 { 0 } else { self.last_n + step };
+        self.pending_lost += (step - if restarted { 2 } else { 1 }) as u64;
         self.last_ts = ts;
-        if self.last_n >= 0 && framestamp > self.last_n + 1 && !restarted {
-            self.pending_lost += (framestamp - self.last_n - 1) as u64;
-        }
         self.last_n = framestamp;
-        self.delivered += 1;
         FrameMeta {
             framestamp,
             timestamp_ticks: ts.unwrap_or(-1),
@@ -893,23 +918,46 @@ impl AndorStream {
                 }
                 Ok((Some(p), false))
             }
-            sys::AT_ERR_TIMEDOUT | sys::AT_ERR_NODATA => Ok((None, false)),
-            sys::AT_ERR_HARDWARE_OVERFLOW => {
-                // The camera's memory filled and it aborted the acquisition, losing at least
-                // the frame that did not fit; restart, and count the rest from the timestamp
-                // gap at the next frame.
-                crate::log::warn("andor_sdk3: buffer overflow (AT_ERR_HARDWARE_OVERFLOW); restarting the acquisition");
-                self.overflow_seen = self.overflows.load(Ordering::Acquire);
-                self.after_overflow = true;
-                self.overflow_lost += 1;
-                unsafe {
-                    (self.api.Command)(self.h, wide("AcquisitionStop").as_ptr());
-                    (self.api.Flush)(self.h);
+            sys::AT_ERR_TIMEDOUT => Ok((None, false)),
+            sys::AT_ERR_NODATA if self.needs_start => Ok((None, false)),
+            sys::AT_ERR_NODATA => {
+                // 11 comes at once when the camera is not acquiring. After a
+                // BufferOverflowEvent that is the overflow's abort (should the SDK report it
+                // as 11 rather than 100); otherwise the camera stopped on its own, and waiting
+                // again would spin.
+                if self.overflows.load(Ordering::Acquire) != self.overflow_seen {
+                    return self.overflowed("BufferOverflowEvent, then AT_WaitBuffer returned 11");
                 }
-                Ok((None, true))
+                let mut v = 1;
+                let acquiring = unsafe { (self.api.GetBool)(self.h, wide("CameraAcquiring").as_ptr(), &mut v) };
+                if acquiring == sys::AT_SUCCESS && v != 0 {
+                    return Ok((None, false));
+                }
+                let mut present = 1;
+                let r = unsafe { (self.api.GetBool)(self.h, wide("CameraPresent").as_ptr(), &mut present) };
+                if acquiring == sys::AT_ERR_CONNECTION || (r == sys::AT_SUCCESS && present == 0) {
+                    bail!(DISCONNECTED, "the camera is gone (AT_WaitBuffer returned 11 (AT_ERR_NODATA), CameraPresent is false)");
+                }
+                bail!(VENDOR, "the camera stopped acquiring by itself (AT_WaitBuffer returned 11 (AT_ERR_NODATA) and CameraAcquiring is false)");
             }
+            sys::AT_ERR_HARDWARE_OVERFLOW => self.overflowed("AT_ERR_HARDWARE_OVERFLOW"),
             r => Err(vendor_error("AT_WaitBuffer", "", r)),
         }
+    }
+
+    /// The camera's memory filled and it aborted the acquisition, losing at least the frame
+    /// that did not fit: stop and flush, so the caller restarts; the rest are counted from
+    /// the timestamp gap at the next frame.
+    fn overflowed(&mut self, how: &str) -> Result<(Option<*mut u8>, bool)> {
+        crate::log::warn(&format!("andor_sdk3: buffer overflow ({how}); restarting the acquisition"));
+        self.overflow_seen = self.overflows.load(Ordering::Acquire);
+        self.after_overflow = true;
+        self.overflow_lost += 1;
+        unsafe {
+            (self.api.Command)(self.h, wide("AcquisitionStop").as_ptr());
+            (self.api.Flush)(self.h);
+        }
+        Ok((None, true))
     }
 }
 
