@@ -358,7 +358,7 @@ fn missing_library_names_every_path() {
     close(h);
     // With nothing loadable, the error names every candidate (the aravis backend's own
     // defaults exist on this machine, so the same loader is driven with a spec that has none).
-    let spec = labcam::loader::LibrarySpec { backend: "aravis_test", default_paths: &["/nonexistent/a.so"], system_names: &["libnonexistent-aravis.so.9"] };
+    let spec = labcam::loader::LibrarySpec { backend: "aravis_test", default_paths: &["/nonexistent/a.so"], global_symbols: false, system_names: &["libnonexistent-aravis.so.9"] };
     let e = labcam::loader::load(&spec, Some(&"/nonexistent/explicit.so".into())).expect_err("must fail");
     assert_eq!(e.status, labcam::Status::LIBRARY_LOAD);
     for p in ["/nonexistent/explicit.so", "/nonexistent/a.so", "libnonexistent-aravis.so.9", "LABCAM_ARAVIS_TEST_LIB"] {
