@@ -408,6 +408,17 @@ int32_t labcam_clear_acquisition(labcam_handle h);
 int32_t labcam_start(labcam_handle h);
 
 /*
+ Start an acquisition of `nframes` frames (a sequence acquisition): as labcam_start, but
+ it ends by itself once `nframes` frames are kept in the ring, read or unread. Frames
+ given up because the ring was full (lost_overwritten) do not count, so `nframes` frames
+ can always be read; a ring of at least `nframes` frames loses none. The state stays
+ RUNNING until labcam_stop; once the frames are in, labcam_wait for more frames than are
+ unread gives WRONG_STATE at once. INVALID_ARGUMENT for `nframes` < 1; other errors as
+ labcam_start.
+ */
+int32_t labcam_start_sequence(labcam_handle h, int64_t nframes);
+
+/*
  Stop acquiring; frames acquired stay readable until clear or the next start. Pending
  waits return ABORTED. WRONG_STATE when not running. In FAULT, ends the acquisition and
  returns OK (the state stays FAULT).

@@ -379,9 +379,11 @@ impl Camera {
         self.start_limited(u64::MAX)
     }
 
-    /// Start, accepting at most `limit` frames (the device may produce more; they are
-    /// ignored, as if acquired after the acquisition).
-    fn start_limited(&self, limit: u64) -> Result<()> {
+    /// Start, ending the acquisition once `limit` frames are kept (read or unread): frames
+    /// given up because the ring was full (`lost_overwritten`) do not count, so `limit`
+    /// frames can always be read. The device may produce more; they are ignored, as if
+    /// acquired after the acquisition. The state stays RUNNING until `stop`.
+    pub fn start_limited(&self, limit: u64) -> Result<()> {
         let (mut c,) = self.ctl()?;
         match self.state() {
             AcqState::Running => bail!(WRONG_STATE, "already acquiring"),
@@ -538,7 +540,11 @@ impl Camera {
             if st.cancel_gen != gen {
                 bail!(ABORTED, "wait aborted by stop, close or cancel_wait ({} of {n} frames unread)", ring.unread());
             }
+            let limit = self.shared.limit.load(Ordering::Acquire);
             match self.state() {
+                AcqState::Running if ring.kept() >= limit => {
+                    bail!(WRONG_STATE, "the acquisition ended after its {limit} frames and only {} of {n} frames are unread", ring.unread())
+                }
                 AcqState::Running => {}
                 AcqState::Fault => {
                     return Err(st.fault.clone().unwrap_or_else(|| err!(DISCONNECTED, "camera disconnected")));
@@ -963,7 +969,7 @@ fn give_ahead(shared: &Shared, stream: &mut dyn Stream, ahead: usize, limit: u64
     let len = {
         let mut st = shared.st.lock();
         let Some(ring) = st.ring.as_mut() else { return Ok(false) };
-        if ring.status().acquired as u64 >= limit {
+        if ring.kept() >= limit {
             return Ok(false);
         }
         let want = if ahead == WHOLE_RING { ring.nslots } else { ahead.min(ring.nslots / 2).max(1) };
@@ -1073,7 +1079,7 @@ fn wait_for_reads(shared: &Shared, mut f: impl FnMut(&mut Ring) -> bool) -> Opti
 }
 
 /// The acquisition thread: moves frames from the backend stream into the ring.
-fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
+fn acquisition_loop(shared: Arc<Shared>, stream: Box<dyn Stream>) {
     let ahead = stream.in_place();
     if ahead > 0 {
         in_place_loop(shared.clone(), stream, ahead);
@@ -1081,8 +1087,16 @@ fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
         if let Some(ring) = shared.st.lock().ring.as_mut() {
             ring.unreserve_all();
         }
-        return;
+    } else {
+        copy_loop(&shared, stream);
     }
+    // Waiters for frames that will not come (the acquisition ended after its frames) learn
+    // it now.
+    let _st = shared.st.lock();
+    shared.cv.notify_all();
+}
+
+fn copy_loop(shared: &Arc<Shared>, mut stream: Box<dyn Stream>) {
     let limit = shared.limit.load(Ordering::Acquire);
     loop {
         if shared.stop.load(Ordering::Acquire) {
@@ -1091,7 +1105,7 @@ fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
         let (target, ptr, fb) = {
             let st = shared.st.lock();
             let Some(ring) = st.ring.as_ref() else { return };
-            if ring.status().acquired as u64 >= limit {
+            if ring.kept() >= limit {
                 return;
             }
             let t = ring.reserve();
@@ -1101,7 +1115,7 @@ fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
         // it, and the ring outlives the thread (stop joins it before clear/close).
         let dst = unsafe { std::slice::from_raw_parts_mut(ptr, fb) };
         let r = catch_unwind(AssertUnwindSafe(|| stream.next_frame(dst, POLL)));
-        take_lost(&shared, stream.as_mut());
+        take_lost(shared, stream.as_mut());
         let fault = match r {
             Ok(Ok(None)) => continue,
             Ok(Ok(Some(meta))) => {
@@ -1121,6 +1135,6 @@ fn acquisition_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>) {
             Ok(Err(e)) => e,
             Err(p) => Error::new(Status::INTERNAL, format!("the backend panicked while acquiring: {}", panic_message(p.as_ref()))),
         };
-        return self::fault(&shared, fault);
+        return self::fault(shared, fault);
     }
 }

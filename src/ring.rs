@@ -403,6 +403,11 @@ impl Ring {
             .map_or(0, |i| i + 1)
     }
 
+    /// Frames acquired and not given up: read + unread.
+    pub fn kept(&self) -> u64 {
+        (self.read + self.unread as i64).max(0) as u64
+    }
+
     /// Give up the `n` oldest unread frames, which the device overwrote (not pinned ones:
     /// the caller has released its pin and no chunk is locked).
     pub fn drop_oldest(&mut self, n: usize) {

@@ -415,6 +415,89 @@ fn disconnect_keeps_acquired_frames() {
 }
 
 #[test]
+fn grab_delivers_n_frames_even_when_its_ring_overflows() {
+    // A ring smaller than n, set up by the user, and an unpaced camera: frames are given
+    // up while grab copies. grab still returns n frames (the acquisition ends after n kept
+    // frames, not n acquired), in order, pixel-exact, with the losses counted.
+    let h = open_sim(false);
+    let roi = set_roi(h, 0, 256, 0, 256, 1, 1);
+    let fb = 256 * 256;
+    let n = 300;
+    let mut lost = 0;
+    for _attempt in 0..5 {
+        ok(h, unsafe { labcam_setup_acquisition(h, 2) });
+        let mut buf = vec![0u16; n * fb];
+        let mut infos = vec![FrameInfo::default(); n];
+        let mut got = 0;
+        ok(h, unsafe { labcam_grab(h, n as i64, buf.as_mut_ptr() as *mut _, (buf.len() * 2) as u64, 10.0, infos.as_mut_ptr(), &mut got) });
+        assert_eq!(got, n as i64);
+        for k in 0..n {
+            if k > 0 {
+                assert!(infos[k].index > infos[k - 1].index, "frames in order");
+            }
+            check_rct(&buf[k * fb..(k + 1) * fb], infos[k].framestamp, roi);
+        }
+        let s = status(h);
+        assert_eq!((s.read, s.unread), (n as i64, 0), "{s:?}");
+        assert_eq!(s.acquired, s.read + s.lost_overwritten, "{s:?}");
+        assert_eq!(infos[n - 1].index, s.acquired - 1, "the acquisition ended at the n-th kept frame: {s:?}");
+        lost = s.lost_overwritten;
+        if lost > 0 {
+            break;
+        }
+    }
+    assert!(lost > 0, "the 2-frame ring never overflowed in 5 grabs of {n}: the test did not test anything");
+    close(h);
+}
+
+#[test]
+fn a_sequence_acquisition_ends_after_its_frames() {
+    // An unpaced camera would fill and overwrite a 32-frame ring many times over; a
+    // sequence of 20 keeps exactly frames 0..19, and then says it is over.
+    let h = open_sim(false);
+    let roi = set_roi(h, 0, 64, 0, 32, 1, 1);
+    let fb = 64 * 32 * 2;
+    ok(h, unsafe { labcam_setup_acquisition(h, 32) });
+    assert_err(h, unsafe { labcam_start_sequence(h, 0) }, LABCAM_ERR_INVALID_ARGUMENT, "'nframes' is 0; must be >= 1");
+    ok(h, unsafe { labcam_start_sequence(h, 20) });
+    ok(h, unsafe { labcam_wait(h, 20, 5.0) });
+    std::thread::sleep(Duration::from_millis(50));
+    let s = status(h);
+    assert_eq!((s.acquired, s.unread, s.lost_overwritten), (20, 20, 0), "{s:?}");
+    let (px, infos) = read_u16(h, 32, fb, false);
+    assert_eq!(infos.len(), 20);
+    for (k, i) in infos.iter().enumerate() {
+        assert_eq!(i.index, k as i64);
+        check_rct(&px[k * fb / 2..(k + 1) * fb / 2], i.framestamp, roi);
+    }
+    // No frame will come: a wait says so at once instead of timing out.
+    let t = Instant::now();
+    assert_err(h, unsafe { labcam_wait(h, 1, 10.0) }, LABCAM_ERR_WRONG_STATE, "ended after its 20 frames");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert_eq!(state(h), LABCAM_STATE_RUNNING);
+    ok(h, unsafe { labcam_stop(h) });
+    // A sequence longer than the ring still gives its frames to a reader, the frames given
+    // up while it fell behind counted in lost_overwritten.
+    ok(h, unsafe { labcam_setup_acquisition(h, 4) });
+    ok(h, unsafe { labcam_start_sequence(h, 200) });
+    let mut got = Vec::new();
+    while got.len() < 200 {
+        ok(h, unsafe { labcam_wait(h, 1, 5.0) });
+        let (px, infos) = read_u16(h, 4, fb, false);
+        for (k, i) in infos.iter().enumerate() {
+            check_rct(&px[k * fb / 2..(k + 1) * fb / 2], i.framestamp, roi);
+        }
+        got.extend(infos.iter().map(|i| i.index));
+    }
+    assert_eq!(got.len(), 200);
+    assert!(got.windows(2).all(|w| w[1] > w[0]), "{got:?}");
+    let s = status(h);
+    assert_eq!((s.read, s.acquired), (200, 200 + s.lost_overwritten), "{s:?}");
+    ok(h, unsafe { labcam_stop(h) });
+    close(h);
+}
+
+#[test]
 fn device_drops_counted_in_lost_device() {
     let h = open_sim(false);
     let roi = set_roi(h, 0, 64, 0, 64, 1, 1);

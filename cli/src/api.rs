@@ -189,6 +189,11 @@ impl Camera {
         call!(self, labcam_start(self.h));
         Ok(())
     }
+    /// Start an acquisition that ends after `n` kept frames (labcam_start_sequence).
+    pub fn start_sequence(&self, n: i64) -> Result<()> {
+        call!(self, labcam_start_sequence(self.h, n));
+        Ok(())
+    }
     pub fn stop(&self) -> Result<()> {
         call!(self, labcam_stop(self.h));
         Ok(())

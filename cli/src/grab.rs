@@ -78,7 +78,9 @@ pub fn run(o: &GrabOptions) -> Result<Summary> {
     }
     let fmt = cam.frame_format()?;
     let fb = fmt.frame_bytes as usize;
-    let total_bytes = o.n * fb as u64;
+    let Some(total_bytes) = o.n.checked_mul(fb as u64) else {
+        return Err(ApiError { code: LABCAM_ERR_INVALID_ARGUMENT, name: "INVALID_ARGUMENT".into(), message: format!("{} frames of {fb} bytes exceed 2^64 bytes", o.n) });
+    };
     let buffer = o.buffer.unwrap_or_else(|| (o.n as i64).clamp(2, (default_ring_bytes() / fb as u64).max(2) as i64));
     cam.setup(buffer)?;
 
@@ -105,7 +107,9 @@ pub fn run(o: &GrabOptions) -> Result<Summary> {
     let chunk_frames = ((16usize << 20) / fb).clamp(1, 1024);
     let software = cam.trigger_mode()? == LABCAM_TRIGGER_SOFTWARE;
     let t0 = Instant::now();
-    cam.start()?;
+    // A sequence of n frames: the camera stops after them, so frames the writer has not
+    // reached yet are never overwritten by frames nobody asked for.
+    cam.start_sequence(o.n as i64)?;
     let mut got = 0u64;
     let mut result = Ok(());
     while got < o.n {

@@ -58,8 +58,8 @@ enum Cmd {
     /// Acquire N frames into a multi-page TIFF (BigTIFF past 4 GB)
     Grab {
         camera: String,
-        /// Number of frames
-        #[arg(short = 'n', long = "frames")]
+        /// Number of frames (at least 1)
+        #[arg(short = 'n', long = "frames", value_parser = clap::value_parser!(u64).range(1..=i64::MAX as u64))]
         n: u64,
         /// ROI in sensor pixels, end excluded: X0:X1,Y0:Y1
         #[arg(long, value_parser = grab::parse_roi)]

@@ -10,10 +10,13 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$labcam" grab sim -n 20 --roi 0:256,0:128 --bin 2,2 --exposure 1ms --period 5ms -q -o "$out/g.tif" | tee "$out/log"
 grep -q "^20 frames in .* lost_overwritten 0, lost_device 0" "$out/log"
-python3 - "$out/g.tif" <<'PY'
+# Walk the TIFF directories: N pages of WxH 16-bit pixels, page k holding frame k (its first
+# pixels from the sim formula, x stepping by the binning).
+check_tiff() {
+python3 - "$@" <<'PY'
 import struct, sys
-# Walk the TIFF directories: 20 pages of 128x64 16-bit pixels, pixel values from the sim formula.
-d = open(sys.argv[1], "rb").read()
+path, n_want, w_want, h_want, xstep = sys.argv[1], *map(int, sys.argv[2:])
+d = open(path, "rb").read()
 assert d[:4] == b"II*\x00", d[:4]
 off = struct.unpack_from("<I", d, 4)[0]
 pages = 0
@@ -26,18 +29,26 @@ while off:
             val &= 0xFFFF
         tags[tag] = (typ, cnt, val)
     w, h, bits = tags[256][2], tags[257][2], tags[258][2]
-    assert (w, h, bits) == (128, 64, 16), (w, h, bits)
-    # first strip, first pixels: framestamp = page index, bin 2 -> x = 2*i
+    assert (w, h, bits) == (w_want, h_want, 16), (w, h, bits)
     typ, cnt, val = tags[273]
     strip = val if cnt == 1 else struct.unpack_from("<I", d, val)[0]
     px = struct.unpack_from("<4H", d, strip)
-    want = tuple((2 * i + 7919 * pages) % 65536 for i in range(4))
-    assert px == want, (pages, px, want)
+    want = tuple((xstep * i + 7919 * pages) % 65536 for i in range(4))
+    assert px == want, ("page", pages, "holds another frame", px, want)
     pages += 1
     off = struct.unpack_from("<I", d, off + 2 + 12 * n)[0]
-assert pages == 20, pages
-print("TIFF ok:", pages, "pages")
+assert pages == n_want, pages
+print("TIFF ok:", pages, "pages, frames 0 to", pages - 1)
 PY
+}
+check_tiff "$out/g.tif" 20 128 64 2
+# An unpaced camera far faster than the TIFF writer: the sequence stops after n frames, so
+# the file holds frames 0..n-1, none overwritten.
+"$labcam" grab sim -n 60 --roi 0:256,0:256 --attr RealTimePacing=false -q -o "$out/u.tif" | tee "$out/log"
+grep -q "^60 frames in .* lost_overwritten 0, lost_device 0" "$out/log"
+check_tiff "$out/u.tif" 60 256 256 1
+if "$labcam" grab sim -n 0 -o "$out/zero.tif" 2>"$out/err"; then echo "-n 0 must fail"; exit 1; fi
+grep -q "0 is not in 1" "$out/err"
 if "$labcam" grab sim -n 5 --roi 0:5000,0:10 -o "$out/bad.tif" 2>"$out/err"; then
     echo "a bad ROI must fail"; exit 1
 fi

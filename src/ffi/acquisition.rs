@@ -14,7 +14,7 @@ use crate::model::{Chunk, FrameInfo, FramesStatus};
 /// locked), VENDOR.
 #[no_mangle]
 pub unsafe extern "C" fn labcam_setup_acquisition(h: labcam_handle, nframes: i64) -> i32 {
-    run_h("labcam_setup_acquisition", h, |c| c.setup(count_arg(nframes, "nframes")?))
+    run_h("labcam_setup_acquisition", h, |c| c.setup(count1_arg(nframes, "nframes")?))
 }
 
 /// Release the ring; its frames are gone. SET_UP -> OPEN. WRONG_STATE when running or not
@@ -30,6 +30,20 @@ pub unsafe extern "C" fn labcam_clear_acquisition(h: labcam_handle) -> i32 {
 #[no_mangle]
 pub unsafe extern "C" fn labcam_start(h: labcam_handle) -> i32 {
     run_h("labcam_start", h, |c| c.start())
+}
+
+/// Start an acquisition of `nframes` frames (a sequence acquisition): as labcam_start, but
+/// it ends by itself once `nframes` frames are kept in the ring, read or unread. Frames
+/// given up because the ring was full (lost_overwritten) do not count, so `nframes` frames
+/// can always be read; a ring of at least `nframes` frames loses none. The state stays
+/// RUNNING until labcam_stop; once the frames are in, labcam_wait for more frames than are
+/// unread gives WRONG_STATE at once. INVALID_ARGUMENT for `nframes` < 1; other errors as
+/// labcam_start.
+#[no_mangle]
+pub unsafe extern "C" fn labcam_start_sequence(h: labcam_handle, nframes: i64) -> i32 {
+    run_h("labcam_start_sequence", h, |c| {
+        c.start_limited(count1_arg(nframes, "nframes")? as u64)
+    })
 }
 
 /// Stop acquiring; frames acquired stay readable until clear or the next start. Pending
@@ -57,7 +71,7 @@ pub unsafe extern "C" fn labcam_get_acquisition_state(h: labcam_handle, state: *
 /// more than the ring holds). Wakes on the frame's arrival (no polling).
 #[no_mangle]
 pub unsafe extern "C" fn labcam_wait(h: labcam_handle, nframes: i64, timeout_s: f64) -> i32 {
-    run_h("labcam_wait", h, |c| c.wait(count_arg(nframes, "nframes")?, timeout_arg(timeout_s)?))
+    run_h("labcam_wait", h, |c| c.wait(count1_arg(nframes, "nframes")?, timeout_arg(timeout_s)?))
 }
 
 /// Make every pending labcam_wait on `h` return ABORTED now.
@@ -139,7 +153,7 @@ pub unsafe extern "C" fn labcam_snap(h: labcam_handle, dst: *mut std::ffi::c_voi
 #[no_mangle]
 pub unsafe extern "C" fn labcam_grab(h: labcam_handle, n: i64, dst: *mut std::ffi::c_void, dst_bytes: u64, timeout_s: f64, infos: *mut FrameInfo, n_read: *mut i64) -> i32 {
     run_h("labcam_grab", h, |c| {
-        let n = count_arg(n, "n")?;
+        let n = count1_arg(n, "n")?;
         let dst = buf_mut(dst, dst_bytes, "dst")?;
         if n > dst.len() {
             crate::bail!(BUFFER_TOO_SMALL, "destination has {} bytes; {n} frames cannot fit", dst.len());

@@ -155,3 +155,11 @@ pub(crate) fn timeout_arg(t: f64) -> Result<Option<std::time::Duration>> {
 pub(crate) fn count_arg(v: i64, what: &str) -> Result<usize> {
     usize::try_from(v).map_err(|_| Error::new(Status::INVALID_ARGUMENT, format!("'{what}' is {v}; must be >= 0")))
 }
+
+/// A count that must be at least 1 (frames to set up, wait for, grab).
+pub(crate) fn count1_arg(v: i64, what: &str) -> Result<usize> {
+    match usize::try_from(v) {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(Error::new(Status::INVALID_ARGUMENT, format!("'{what}' is {v}; must be >= 1"))),
+    }
+}

@@ -455,14 +455,20 @@ impl Cam {
             }
             let fixed_done = acq.s.cycle == 0 && n >= acq.s.frame_count;
             if overflow {
-                st.overflowed = acq.overflow_code == code::HARDWARE_OVERFLOW;
-                st.acquiring = false;
+                // The event first, then the abort: a wait sees the abort after the event
+                // was delivered.
                 let fire = st.s.event_enable[2];
                 drop(st);
-                self.cv.notify_all();
                 if fire {
                     self.fire("BufferOverflowEvent");
                 }
+                let mut st = self.lock();
+                if st.generation == gen && st.acquiring {
+                    st.overflowed = acq.overflow_code == code::HARDWARE_OVERFLOW;
+                    st.acquiring = false;
+                }
+                drop(st);
+                self.cv.notify_all();
                 return;
             }
             if fixed_done {

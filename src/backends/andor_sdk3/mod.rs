@@ -933,6 +933,15 @@ impl AndorStream {
                 if acquiring == sys::AT_SUCCESS && v != 0 {
                     return Ok((None, false));
                 }
+                // The SDK may deliver the BufferOverflowEvent just after the abort: give it
+                // 100 ms before calling the stop unexplained.
+                let t = std::time::Instant::now();
+                while t.elapsed() < Duration::from_millis(100) {
+                    if self.overflows.load(Ordering::Acquire) != self.overflow_seen {
+                        return self.overflowed("BufferOverflowEvent, then AT_WaitBuffer returned 11");
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
                 let mut present = 1;
                 let r = unsafe { (self.api.GetBool)(self.h, wide("CameraPresent").as_ptr(), &mut present) };
                 if acquiring == sys::AT_ERR_CONNECTION || (r == sys::AT_SUCCESS && present == 0) {
