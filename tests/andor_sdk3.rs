@@ -132,6 +132,28 @@ fn roi_and_binning_grid_round_trips() {
     // Binning the camera lacks.
     assert_eq!(unsafe { labcam_set_roi(h, 0, 64, 0, 64, 16, 1, null_mut()) }, LABCAM_ERR_INVALID_ARGUMENT);
     assert!(last_error(h).contains("AOIHBin 16"), "{}", last_error(h));
+    // A refused ROI changes nothing, not even half way (SDK3 writes the AOI one feature at
+    // a time): the previous AOI and a set-up ring with its unread frames stay.
+    let roi = set_roi(h, 0, 64, 0, 32, 1, 1);
+    ok(h, unsafe { labcam_setup_acquisition(h, 8) });
+    ok(h, unsafe { labcam_start(h) });
+    ok(h, unsafe { labcam_wait(h, 3, 5.0) });
+    ok(h, unsafe { labcam_stop(h) });
+    for (hs, he, vs, ve, hb, vb, why) in [(0, 4, 0, 4, 8, 8, "AOIWidth 0"), (100, 103, 0, 2160, 4, 1, "AOIWidth 0")] {
+        assert_err(h, unsafe { labcam_set_roi(h, hs, he, vs, ve, hb, vb, null_mut()) }, LABCAM_ERR_INVALID_ARGUMENT, why);
+        let mut got = Roi::default();
+        ok(h, unsafe { labcam_get_roi(h, &mut got) });
+        assert_eq!(got, roi, "after the refused ({hs}, {he}, {vs}, {ve}, {hb}x{vb})");
+        assert_eq!(state(h), LABCAM_STATE_SET_UP);
+        assert_eq!((format(h).width, format(h).height), (64, 32));
+    }
+    let s = status(h);
+    let (px, infos) = read_u16(h, s.unread as usize, 64 * 32 * 2, false);
+    assert!(!infos.is_empty());
+    for (k, i) in infos.iter().enumerate() {
+        let bytes: Vec<u8> = px[k * 2048..(k + 1) * 2048].iter().flat_map(|v| v.to_ne_bytes()).collect();
+        check_frame(&bytes, 2, i.framestamp, roi, 65536);
+    }
 }
 
 #[test]
