@@ -95,6 +95,13 @@ fn roi_binning_exposure_trigger_round_trips() {
     let mut r = Roi::default();
     assert_eq!(unsafe { labcam_set_roi(h, 0, 64, 0, 64, 32, 1, &mut r) }, LABCAM_ERR_INVALID_ARGUMENT);
     assert!(last_error(h).contains("BinningHorizontal 32"), "{}", last_error(h));
+    // Refused after the offsets and binning were written: the previous ROI comes back.
+    let before = set_roi(h, 64, 320, 32, 160, 1, 1);
+    assert_eq!(unsafe { labcam_set_roi(h, 0, 2, 0, 512, 4, 1, &mut r) }, LABCAM_ERR_INVALID_ARGUMENT);
+    assert!(last_error(h).contains("below the camera's minimum Width"), "{}", last_error(h));
+    let mut got = Roi::default();
+    ok(h, unsafe { labcam_get_roi(h, &mut got) });
+    assert_eq!(got, before, "a refused ROI changes nothing");
     let mut e = 0.0;
     ok(h, unsafe { labcam_set_exposure(h, 0.005, &mut e) });
     assert!((e - 0.005).abs() < 1e-9);
