@@ -507,15 +507,19 @@ int32_t labcam_grab(labcam_handle h,
  Zero-copy: pin up to `max_frames` of the oldest unread frames that are contiguous in the
  ring and describe them in `*chunk` (addresses of the pixels, in the device layout, and of
  their infos). They are not overwritten (new frames that would need their slots are
- dropped and counted in lost_overwritten) until labcam_unlock_chunk(chunk_id), which marks
- them read; close invalidates the addresses. Exception: a camera that cannot be held back
+ dropped and counted in lost_overwritten; with a camera that writes into ring slots
+ itself (Andor SDK3) the camera runs out of slots instead and the frames it misses count
+ in lost_device, known when its next frame arrives) until labcam_unlock_chunk(chunk_id),
+ which marks them read; close invalidates the addresses. Exception: a camera that cannot be held back
  and writes into the ring itself (PVCAM) overwrites a chunk kept locked while it fills
  the rest of the ring; the acquisition then faults with BUSY (its message says so), and
  the chunk's pixels may be torn. With nothing unread, returns an empty chunk
  (n_frames 0, chunk_id 0). One chunk at a time: BUSY while one is locked. WRONG_STATE
  without a set-up acquisition. The call is O(1) whatever the frame size.
  */
-int32_t labcam_lock_chunk(labcam_handle h, int64_t max_frames, struct labcam_chunk *chunk);
+int32_t labcam_lock_chunk(labcam_handle h,
+                          int64_t max_frames,
+                          struct labcam_chunk *chunk);
 
 /*
  Release the chunk `chunk_id` from labcam_lock_chunk; its frames become read. Id 0 (an

@@ -5,6 +5,7 @@
 //! waiting for the backend. `wait` takes only `shared.st`, so `stop`, `close`,
 //! `cancel_wait` and status queries never wait behind it.
 
+use crate::error::Num;
 use crate::backend::{Device, FrameMeta, InPlaceEvent, RingLayout, Stream, WHOLE_RING};
 use crate::error::{Error, Result, Status};
 use crate::image::{self, Transform};
@@ -258,7 +259,7 @@ impl Camera {
 
     pub fn set_exposure(&self, s: f64) -> Result<f64> {
         if !s.is_finite() {
-            bail!(INVALID_ARGUMENT, "exposure {s} is not a finite number of seconds");
+            bail!(INVALID_ARGUMENT, "exposure {} is not a finite number of seconds", Num(s));
         }
         self.with_dev(|d| d.set_exposure(s))
     }
@@ -267,7 +268,7 @@ impl Camera {
     }
     pub fn set_frame_period(&self, s: f64) -> Result<f64> {
         if !s.is_finite() || s < 0.0 {
-            bail!(INVALID_ARGUMENT, "frame period {s} invalid: must be a finite number of seconds >= 0");
+            bail!(INVALID_ARGUMENT, "frame period {} invalid: must be a finite number of seconds >= 0", Num(s));
         }
         self.with_dev(|d| d.set_frame_period(s))
     }

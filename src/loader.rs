@@ -82,7 +82,13 @@ pub fn load(spec: &LibrarySpec<'_>, explicit: Option<&PathBuf>) -> Result<(&'sta
         // SAFETY: loading a vendor library runs its initialisers; that is the contract of
         // using the vendor SDK at all.
         match unsafe { open(spec, path) } {
-            Ok(lib) => return Ok((Box::leak(Box::new(lib)), path.clone())),
+            Ok(lib) => {
+                if candidates.iter().take_while(|c| c.0 != *path).any(|c| c.1 != "default location" && c.1 != "system search") {
+                    // A path the user gave did not load: say which file did.
+                    crate::log::warn(&format!("{}: loaded {path} ({origin}) because {}", spec.backend, tried.join("; ")));
+                }
+                return Ok((Box::leak(Box::new(lib)), path.clone()));
+            }
             Err(e) => tried.push(format!("{path} ({origin}): {e}")),
         }
     }

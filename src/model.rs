@@ -4,7 +4,7 @@
 //! and LabVIEW agree on their layout without padding; they cross the ABI under the names
 //! `labcam_roi`, `labcam_frame_info`, ... (see `cbindgen.toml`).
 
-use crate::error::{Error, Result, Status};
+use crate::error::{Error, Num, Result, Status};
 
 /// Region of interest and binning, in sensor pixels. `hstart..hend` and `vstart..vend` are
 /// half-open ranges (`hend` and `vend` excluded); the frame is `(hend-hstart)/hbin` pixels
@@ -221,10 +221,10 @@ impl AttrInfo {
             }
             AttrValue::Float(v) => {
                 if !v.is_finite() {
-                    return Err(Error::new(Status::INVALID_ARGUMENT, format!("value {v} for '{name}' is not finite")));
+                    return Err(Error::new(Status::INVALID_ARGUMENT, format!("value {} for '{name}' is not finite", Num(v))));
                 }
                 if !(v >= self.float_min && v <= self.float_max) {
-                    return Err(Error::new(Status::INVALID_ARGUMENT, format!("value {v} out of range for '{name}' [{}, {}]", self.float_min, self.float_max)));
+                    return Err(Error::new(Status::INVALID_ARGUMENT, format!("value {} out of range for '{name}' [{}, {}]", Num(v), Num(self.float_min), Num(self.float_max))));
                 }
             }
             _ => {}

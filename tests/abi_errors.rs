@@ -88,6 +88,10 @@ fn unknown_camera_backend_attribute() {
     let mut v = 0i64;
     assert_err(h, unsafe { labcam_get_attr_int(h, cs("NoSuchAttr").as_ptr(), &mut v) }, LABCAM_ERR_NOT_FOUND, "NoSuchAttr");
     assert_err(h, unsafe { labcam_set_attr_string(h, cs("Gain").as_ptr(), cs("Extreme").as_ptr()) }, LABCAM_ERR_NOT_FOUND, "Extreme");
+    // A 100 kB name is not echoed whole: messages stop at 2000 bytes and say so.
+    let long = format!("Gain{}", "é".repeat(50_000));
+    assert_err(h, unsafe { labcam_get_attr_int(h, cs(&long).as_ptr(), &mut v) }, LABCAM_ERR_NOT_FOUND, "(message cut: ");
+    assert!(last_error(h).len() <= 2000 && last_error(h).starts_with("labcam_get_attr_int: NOT_FOUND: "), "{}", last_error(h).len());
     close(h);
 }
 
@@ -138,6 +142,10 @@ fn out_of_range_values() {
     let mut applied = -1.0;
     assert_err(h, unsafe { labcam_set_exposure(h, 20.0, &mut applied) }, LABCAM_ERR_INVALID_ARGUMENT, "exposure 20 s out of range");
     assert_err(h, unsafe { labcam_set_exposure(h, 1e-9, &mut applied) }, LABCAM_ERR_INVALID_ARGUMENT, "out of range");
+    // Extreme values are shown in scientific notation, not as hundreds of digits.
+    assert_err(h, unsafe { labcam_set_exposure(h, -1e308, &mut applied) }, LABCAM_ERR_INVALID_ARGUMENT, "exposure -1e308 s");
+    assert_err(h, unsafe { labcam_set_attr_float(h, cs("TemperatureSetpoint").as_ptr(), 1e300) }, LABCAM_ERR_INVALID_ARGUMENT, "value 1e300 out of range");
+    assert!(last_error(h).len() < 200, "{}", last_error(h));
     assert_err(h, unsafe { labcam_set_exposure(h, f64::NAN, &mut applied) }, LABCAM_ERR_INVALID_ARGUMENT, "finite");
     assert_eq!(applied, -1.0);
     assert_err(h, unsafe { labcam_set_frame_period(h, -1.0, null_mut()) }, LABCAM_ERR_INVALID_ARGUMENT, "frame period");

@@ -168,8 +168,10 @@ pub unsafe extern "C" fn labcam_grab(h: labcam_handle, n: i64, dst: *mut std::ff
 /// Zero-copy: pin up to `max_frames` of the oldest unread frames that are contiguous in the
 /// ring and describe them in `*chunk` (addresses of the pixels, in the device layout, and of
 /// their infos). They are not overwritten (new frames that would need their slots are
-/// dropped and counted in lost_overwritten) until labcam_unlock_chunk(chunk_id), which marks
-/// them read; close invalidates the addresses. Exception: a camera that cannot be held back
+/// dropped and counted in lost_overwritten; with a camera that writes into ring slots
+/// itself (Andor SDK3) the camera runs out of slots instead and the frames it misses count
+/// in lost_device, known when its next frame arrives) until labcam_unlock_chunk(chunk_id),
+/// which marks them read; close invalidates the addresses. Exception: a camera that cannot be held back
 /// and writes into the ring itself (PVCAM) overwrites a chunk kept locked while it fills
 /// the rest of the ring; the acquisition then faults with BUSY (its message says so), and
 /// the chunk's pixels may be torn. With nothing unread, returns an empty chunk

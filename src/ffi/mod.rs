@@ -34,8 +34,24 @@ pub(crate) fn thread_error() -> String {
     THREAD_ERROR.with(|e| e.borrow().clone())
 }
 
+/// Messages longer than this are cut (a 100 kB camera id or attribute name is echoed in the
+/// message; callers read it into fixed buffers, LabVIEW's among them).
+pub(crate) const MAX_MESSAGE: usize = 2000;
+
+/// `msg` cut to MAX_MESSAGE bytes at a character boundary, saying how long it was.
+fn cut_message(msg: String) -> String {
+    if msg.len() <= MAX_MESSAGE {
+        return msg;
+    }
+    let mut end = MAX_MESSAGE - 60;
+    while !msg.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} ... (message cut: {} bytes in all)", &msg[..end], msg.len())
+}
+
 fn record(func: &str, cam: Option<&Camera>, e: &Error) -> i32 {
-    let msg = format!("{func}: {}: {}", e.status, e.message);
+    let msg = cut_message(format!("{func}: {}: {}", e.status, e.message));
     crate::log::warn(&msg);
     if let Some(c) = cam {
         *c.last_error.lock() = msg.clone();

@@ -35,6 +35,7 @@
 
 mod sys;
 
+use crate::error::Num;
 use crate::backend::{Device, Driver, FrameMeta, InPlaceEvent, RingLayout, Stream};
 use crate::error::Result;
 use crate::loader::VendorLibrary;
@@ -585,7 +586,7 @@ impl Device for AndorCamera {
     fn set_exposure(&mut self, seconds: f64) -> Result<f64> {
         let (lo, hi) = self.float_range("ExposureTime")?;
         if seconds < lo || seconds > hi {
-            bail!(INVALID_ARGUMENT, "exposure {seconds} s out of the camera's range [{lo}, {hi}] s");
+            bail!(INVALID_ARGUMENT, "exposure {} s out of the camera's range [{lo}, {hi}] s", Num(seconds));
         }
         self.set_float("ExposureTime", seconds)?;
         self.float("ExposureTime")
@@ -599,7 +600,7 @@ impl Device for AndorCamera {
         let (lo, hi) = self.float_range("FrameRate")?;
         let rate = if seconds <= 0.0 { hi } else { (1.0 / seconds).min(hi) };
         if rate < lo {
-            bail!(INVALID_ARGUMENT, "frame period {seconds} s longer than the camera allows ({} s)", 1.0 / lo);
+            bail!(INVALID_ARGUMENT, "frame period {} s longer than the camera allows ({} s)", Num(seconds), 1.0 / lo);
         }
         self.set_float("FrameRate", rate)?;
         Ok(1.0 / self.float("FrameRate")?)

@@ -26,6 +26,7 @@
 
 mod sys;
 
+use crate::error::Num;
 use crate::backend::{Device, Driver, FrameMeta, Stream};
 use crate::error::{Error, Result, Status};
 use crate::loader::VendorLibrary;
@@ -561,7 +562,7 @@ impl Device for AravisCamera {
         let (lo, hi) = self.float_bounds(f)?;
         let us = seconds * 1e6;
         if us < lo || us > hi {
-            bail!(INVALID_ARGUMENT, "exposure {seconds} s out of the camera's range [{}, {}] s ({f})", lo / 1e6, hi / 1e6);
+            bail!(INVALID_ARGUMENT, "exposure {} s out of the camera's range [{}, {}] s ({f})", Num(seconds), lo / 1e6, hi / 1e6);
         }
         self.set_float(f, us)?;
         Ok(self.get_float(f)? / 1e6)
@@ -582,7 +583,7 @@ impl Device for AravisCamera {
         let (lo, hi) = self.float_bounds(f)?;
         let rate = if seconds <= 0.0 { hi } else { (1.0 / seconds).min(hi) };
         if rate < lo {
-            bail!(INVALID_ARGUMENT, "frame period {seconds} s longer than the camera allows ({} s, {f} minimum {lo} Hz)", 1.0 / lo);
+            bail!(INVALID_ARGUMENT, "frame period {} s longer than the camera allows ({} s, {f} minimum {lo} Hz)", Num(seconds), 1.0 / lo);
         }
         self.set_float(f, rate)?;
         Ok(1.0 / self.get_float(f)?)

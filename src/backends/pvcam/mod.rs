@@ -53,6 +53,7 @@
 
 mod sys;
 
+use crate::error::Num;
 use crate::backend::{Device, Driver, FrameMeta, InPlaceEvent, RingLayout, Stream, WHOLE_RING};
 use crate::error::Result;
 use crate::loader::VendorLibrary;
@@ -507,7 +508,7 @@ impl Device for PvcamCamera {
         let lo = self.get_num(id, ty, ATTR_MIN).unwrap_or(0) as f64 * self.res_us * 1e-6;
         let hi = self.get_num(id, ty, ATTR_MAX).unwrap_or(i64::MAX) as f64 * self.res_us * 1e-6;
         if seconds < lo || seconds > hi {
-            bail!(INVALID_ARGUMENT, "exposure {seconds} s out of the camera's range [{lo}, {hi}] s");
+            bail!(INVALID_ARGUMENT, "exposure {} s out of the camera's range [{lo}, {hi}] s", Num(seconds));
         }
         let units = (seconds * 1e6 / self.res_us).round();
         self.exposure = units * self.res_us * 1e-6;

@@ -27,6 +27,7 @@
 //! Every `labcam_open("sim")` creates an independent simulated camera; `sim:N` for
 //! N = 0..=15 gives it serial `SIM-0000N`.
 
+use crate::error::Num;
 use crate::backend::{Device, Driver, FrameMeta, Stream};
 use crate::error::Result;
 use crate::model::*;
@@ -265,7 +266,7 @@ impl Device for SimCamera {
 
     fn set_exposure(&mut self, seconds: f64) -> Result<f64> {
         if !(EXPOSURE_MIN..=EXPOSURE_MAX).contains(&seconds) {
-            bail!(INVALID_ARGUMENT, "exposure {seconds} s out of range [{EXPOSURE_MIN}, {EXPOSURE_MAX}] s");
+            bail!(INVALID_ARGUMENT, "exposure {} s out of range [{EXPOSURE_MIN}, {EXPOSURE_MAX}] s", Num(seconds));
         }
         self.check_not_running("the exposure")?;
         self.s.exposure = seconds;
@@ -278,7 +279,7 @@ impl Device for SimCamera {
 
     fn set_frame_period(&mut self, seconds: f64) -> Result<f64> {
         if !(0.0..=1000.0).contains(&seconds) {
-            bail!(INVALID_ARGUMENT, "frame period {seconds} s out of range [0, 1000] s");
+            bail!(INVALID_ARGUMENT, "frame period {} s out of range [0, 1000] s", Num(seconds));
         }
         self.check_not_running("the frame period")?;
         self.s.period_requested = seconds;
