@@ -440,11 +440,14 @@ pub fn set_enum_string(t: &Target, name: &str, v: &str) -> c_int {
         Err(e) => return e,
     };
     match e.iter().position(|x| *x == v) {
+        // By the codes' names: a string this camera lacks is 19 STRINGNOTIMPLEMENTED, one it
+        // has but cannot take now 18 STRINGNOTAVAILABLE (andor_sdk3.md §7 has the reverse,
+        // marked inferred; atcore.h's names decide).
         Some(i) => match set_enum_index(t, name, i as c_int) {
-            code::INDEXNOTAVAILABLE => 19,
+            code::INDEXNOTAVAILABLE => code::STRINGNOTAVAILABLE,
             r => r,
         },
-        None => code::STRINGNOTAVAILABLE,
+        None => code::STRINGNOTIMPLEMENTED,
     }
 }
 

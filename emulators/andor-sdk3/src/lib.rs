@@ -46,6 +46,7 @@ pub mod code {
     pub const INVALIDSIZE: i32 = 15;
     pub const INVALIDALIGNMENT: i32 = 16;
     pub const STRINGNOTAVAILABLE: i32 = 18;
+    pub const STRINGNOTIMPLEMENTED: i32 = 19;
     pub const NULL_FEATURE: i32 = 20;
     pub const NULL_HANDLE: i32 = 21;
     pub const NULL_IMPLEMENTED_VAR: i32 = 22;

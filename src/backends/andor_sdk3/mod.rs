@@ -225,6 +225,9 @@ impl Drop for AndorCamera {
     fn drop(&mut self) {
         unsafe {
             if self.registered {
+                // Switch the event off again (the camera keeps it otherwise), then stop
+                // listening.
+                let _ = self.set_enum("EventSelector", "BufferOverflowEvent").and_then(|_| self.set_bool("EventEnable", false));
                 (self.api.UnregisterFeatureCallback)(self.h, wide("BufferOverflowEvent").as_ptr(), overflow_event, Arc::as_ptr(&self.overflows) as *mut c_void);
             }
             (self.api.Close)(self.h);
