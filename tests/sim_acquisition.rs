@@ -643,10 +643,13 @@ fn roi_limits_follow_binning() {
     ok(h, unsafe { labcam_get_roi_limits(h, &mut l) });
     assert_eq!((l.min_width, l.width_step, l.hstart_step), (64, 16, 16));
     assert_eq!((l.min_height, l.height_step, l.vstart_step), (8, 4, 4));
-    // A request between steps is rounded down to them and reported.
+    // A request between steps is rounded down to them and reported: positions down, sizes
+    // down (513 -> 512, 298 -> 296), as the header says.
     let r = set_roi(h, 17, 530, 3, 301, 4, 2);
-    assert_eq!(r, Roi { hstart: 16, hend: 528, vstart: 0, vend: 300, hbin: 4, vbin: 2 });
+    assert_eq!(r, Roi { hstart: 16, hend: 528, vstart: 0, vend: 296, hbin: 4, vbin: 2 });
     let f = format(h);
-    assert_eq!((f.width, f.height), (128, 150));
+    assert_eq!((f.width, f.height), (128, 148));
+    let r = set_roi(h, 1, 2048, 1, 2048, 1, 1);
+    assert_eq!(r, Roi { hstart: 0, hend: 2044, vstart: 0, vend: 2046, hbin: 1, vbin: 1 }, "a size is never rounded up");
     close(h);
 }

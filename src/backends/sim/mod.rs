@@ -239,9 +239,9 @@ impl Device for SimCamera {
         }
         let lim = Self::limits_for(r.hbin, r.vbin);
         let hstart = r.hstart / lim.hstart_step * lim.hstart_step;
-        let width = (r.hend - hstart) / lim.width_step * lim.width_step;
+        let width = (r.hend - r.hstart) / lim.width_step * lim.width_step;
         let vstart = r.vstart / lim.vstart_step * lim.vstart_step;
-        let height = (r.vend - vstart) / lim.height_step * lim.height_step;
+        let height = (r.vend - r.vstart) / lim.height_step * lim.height_step;
         if width < lim.min_width {
             bail!(INVALID_ARGUMENT, "ROI width {} px (after rounding to the {} px step) is below the minimum {} px at horizontal binning {}", width, lim.width_step, lim.min_width, r.hbin);
         }
