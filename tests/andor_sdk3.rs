@@ -311,56 +311,41 @@ fn slow_reader_accounting_is_exact() {
 
 #[test]
 fn injected_overflow_is_counted_in_lost_device() {
-    let _g = setup(&[("ATCORE_EMU_OVERFLOW_AFTER", "20")]);
-    let h = open(CAM);
-    let _c = Guard(h);
-    set_roi(h, 0, 64, 0, 16, 1, 1);
-    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
-    ok(h, unsafe { labcam_set_frame_period(h, 0.002, null_mut()) });
-    let (_, infos) = grab(h, 50);
-    let s = status(h);
-    assert!(s.lost_device >= 2, "two overflows at least: {s:?}");
-    let stamps: Vec<i64> = infos.iter().map(|i| i.framestamp).collect();
-    let gaps: i64 = stamps.windows(2).map(|w| w[1] - w[0] - 1).sum();
-    assert!(stamps.windows(2).all(|w| w[1] > w[0]), "{stamps:?}");
-    assert_eq!(gaps, s.lost_device, "the framestamp gaps are the frames counted lost: {stamps:?}");
-    assert_eq!(s.lost_overwritten, 0);
+    // The wait after the overflow returns 100 HARDWARE_OVERFLOW; and, should the SDK report
+    // the abort as 11 NODATA instead, the BufferOverflowEvent tells labcam what happened.
+    for code in ["100", "11"] {
+        let _g = setup(&[("ATCORE_EMU_OVERFLOW_AFTER", "20"), ("ATCORE_EMU_OVERFLOW_CODE", code)]);
+        let h = open(CAM);
+        let _c = Guard(h);
+        set_roi(h, 0, 64, 0, 16, 1, 1);
+        ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
+        ok(h, unsafe { labcam_set_frame_period(h, 0.002, null_mut()) });
+        let (_, infos) = grab(h, 50);
+        let s = status(h);
+        assert!(s.lost_device >= 2, "overflow reported as {code}: two overflows at least: {s:?}");
+        let stamps: Vec<i64> = infos.iter().map(|i| i.framestamp).collect();
+        let gaps: i64 = stamps.windows(2).map(|w| w[1] - w[0] - 1).sum();
+        assert!(stamps.windows(2).all(|w| w[1] > w[0]), "{stamps:?}");
+        assert_eq!(gaps, s.lost_device, "overflow reported as {code}: the framestamp gaps are the frames counted lost: {stamps:?}");
+        assert_eq!(s.lost_overwritten, 0);
+    }
 }
 
-#[test]
-fn an_overflow_reported_as_no_data_is_still_counted() {
-    // Should the SDK report the overflow's abort with 11 NODATA rather than 100, the
-    // BufferOverflowEvent tells labcam what happened: it restarts and counts the loss.
-    let _g = setup(&[("ATCORE_EMU_OVERFLOW_AFTER", "20"), ("ATCORE_EMU_OVERFLOW_CODE", "11")]);
-    let h = open(CAM);
-    let _c = Guard(h);
-    set_roi(h, 0, 64, 0, 16, 1, 1);
-    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
-    ok(h, unsafe { labcam_set_frame_period(h, 0.002, null_mut()) });
-    let (_, infos) = grab(h, 50);
-    let s = status(h);
-    assert!(s.lost_device >= 2, "two overflows at least: {s:?}");
-    let stamps: Vec<i64> = infos.iter().map(|i| i.framestamp).collect();
-    let gaps: i64 = stamps.windows(2).map(|w| w[1] - w[0] - 1).sum();
-    assert_eq!(gaps, s.lost_device, "the framestamp gaps are the frames counted lost: {stamps:?}");
-}
-
-#[test]
-fn a_camera_that_stops_by_itself_faults_and_keeps_frames() {
-    // AT_WaitBuffer returns 11 at once when the camera is not acquiring: labcam must not
-    // wait on it forever (nor spin), but fault and keep what arrived.
-    let _g = setup(&[("ATCORE_EMU_STOP_AFTER", "12")]);
+/// The camera goes away (`fault` injected) after `frames` frames: the wait gives `code`
+/// naming `why`, the acquisition faults, and the frames that arrived stay readable.
+fn frames_kept_when_the_camera_goes(fault: (&str, &str), frames: usize, code: i32, why: &str) {
+    let _g = setup(&[fault]);
     let h = open(CAM);
     let _c = Guard(h);
     let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
     ok(h, unsafe { labcam_set_frame_period(h, 0.0, null_mut()) });
     ok(h, unsafe { labcam_setup_acquisition(h, 64) });
     ok(h, unsafe { labcam_start(h) });
-    assert_err(h, unsafe { labcam_wait(h, 30, 10.0) }, LABCAM_ERR_VENDOR, "stopped acquiring by itself");
+    assert_err(h, unsafe { labcam_wait(h, 30, 10.0) }, code, why);
     assert_eq!(state(h), LABCAM_STATE_FAULT);
-    assert_eq!(status(h).acquired, 12);
-    let (px, infos) = read_u16(h, 12, 512, false);
-    assert_eq!(infos.len(), 12);
+    assert_eq!(status(h).acquired, frames as i64);
+    let (px, infos) = read_u16(h, frames, 512, false);
+    assert_eq!(infos.len(), frames);
     for (k, i) in infos.iter().enumerate() {
         assert_eq!(i.framestamp, k as i64);
         let bytes: Vec<u8> = px[k * 256..(k + 1) * 256].iter().flat_map(|v| v.to_ne_bytes()).collect();
@@ -370,23 +355,14 @@ fn a_camera_that_stops_by_itself_faults_and_keeps_frames() {
 
 #[test]
 fn injected_disconnect_keeps_frames() {
-    let _g = setup(&[("ATCORE_EMU_DISCONNECT_AFTER", "15")]);
-    let h = open(CAM);
-    let _c = Guard(h);
-    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
-    ok(h, unsafe { labcam_set_frame_period(h, 0.0, null_mut()) });
-    ok(h, unsafe { labcam_setup_acquisition(h, 64) });
-    ok(h, unsafe { labcam_start(h) });
-    assert_eq!(unsafe { labcam_wait(h, 30, 10.0) }, LABCAM_ERR_DISCONNECTED, "{}", last_error(h));
-    assert!(last_error(h).contains("AT_ERR_CONNECTION"), "{}", last_error(h));
-    let s = status(h);
-    assert_eq!(s.acquired, 15);
-    let (px, infos) = read_u16(h, 15, 512, false);
-    assert_eq!(infos.len(), 15);
-    for (k, i) in infos.iter().enumerate() {
-        let bytes: Vec<u8> = px[k * 256..(k + 1) * 256].iter().flat_map(|v| v.to_ne_bytes()).collect();
-        check_frame(&bytes, 2, i.framestamp, roi, 65536);
-    }
+    frames_kept_when_the_camera_goes(("ATCORE_EMU_DISCONNECT_AFTER", "15"), 15, LABCAM_ERR_DISCONNECTED, "AT_ERR_CONNECTION");
+}
+
+#[test]
+fn a_camera_that_stops_by_itself_faults_and_keeps_frames() {
+    // AT_WaitBuffer returns 11 at once when the camera is not acquiring: labcam must not
+    // wait on it forever (nor spin), but fault and keep what arrived.
+    frames_kept_when_the_camera_goes(("ATCORE_EMU_STOP_AFTER", "12"), 12, LABCAM_ERR_VENDOR, "stopped acquiring by itself");
 }
 
 #[test]
