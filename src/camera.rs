@@ -84,6 +84,9 @@ impl Camera {
         if backend.is_empty() {
             bail!(INVALID_ARGUMENT, "empty camera id; expected 'backend' or 'backend:id' (e.g. 'sim')");
         }
+        if camera_id.ends_with(':') {
+            bail!(INVALID_ARGUMENT, "camera id '{camera_id}' has nothing after ':'; expected 'backend' or 'backend:id' (e.g. 'sim' or 'sim:1')");
+        }
         let Some(driver) = crate::backends::driver(backend) else {
             let names: Vec<_> = crate::backends::drivers().iter().map(|d| d.name()).collect();
             bail!(NOT_FOUND, "unknown backend '{backend}' in camera id '{camera_id}' (backends: {})", names.join(", "));

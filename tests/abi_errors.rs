@@ -81,6 +81,7 @@ fn unknown_camera_backend_attribute() {
     assert_err(0, unsafe { labcam_open(cs("nosuch:1").as_ptr(), &mut h) }, LABCAM_ERR_NOT_FOUND, "unknown backend 'nosuch'");
     assert_err(0, unsafe { labcam_open(cs("sim:99").as_ptr(), &mut h) }, LABCAM_ERR_NOT_FOUND, "sim:99");
     assert_err(0, unsafe { labcam_open(cs("").as_ptr(), &mut h) }, LABCAM_ERR_INVALID_ARGUMENT, "empty camera id");
+    assert_err(0, unsafe { labcam_open(cs("sim:").as_ptr(), &mut h) }, LABCAM_ERR_INVALID_ARGUMENT, "nothing after ':'");
     let mut n = 0;
     assert_err(0, unsafe { labcam_list_cameras(cs("nosuch").as_ptr(), null_mut(), 0, &mut n) }, LABCAM_ERR_NOT_FOUND, "nosuch");
     assert_err(0, unsafe { labcam_set_backend_library(cs("sim").as_ptr(), cs("/x.so").as_ptr()) }, LABCAM_ERR_NOT_SUPPORTED, "sim");

@@ -308,6 +308,8 @@ public:
     void setup_acquisition(int64_t nframes) { check(labcam_setup_acquisition(h_, nframes)); }
     void clear_acquisition() { check(labcam_clear_acquisition(h_)); }
     void start() { check(labcam_start(h_)); }
+    /// An acquisition that ends by itself after `nframes` kept frames (labcam_start_sequence).
+    void start_sequence(int64_t nframes) { check(labcam_start_sequence(h_, nframes)); }
     void stop() { check(labcam_stop(h_)); }
     [[nodiscard]] int32_t acquisition_state() const {
         int32_t s = 0;

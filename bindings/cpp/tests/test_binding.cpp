@@ -65,7 +65,13 @@ int main() {
                     y = 16;
                     break;
                 }
+    // A sequence: exactly 12 frames, then a wait for more says it is over.
     cam.setup_acquisition(32);
+    cam.start_sequence(12);
+    cam.wait(12, 5.0);
+    expect_error([&] { cam.wait(13, 5.0); }, LABCAM_ERR_WRONG_STATE, "WRONG_STATE", "ended after its 12 frames");
+    CHECK(cam.frames_status().acquired == 12);
+    cam.stop();
     cam.start();
     cam.wait(10, 5.0);
     cam.stop();

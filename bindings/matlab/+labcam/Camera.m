@@ -145,6 +145,10 @@ classdef Camera < handle
     function start(obj)
       obj.check(calllib('labcam', 'labcam_start', obj.handle));
     end
+    function start_sequence(obj, nframes)
+      % An acquisition that ends by itself after NFRAMES kept frames (labcam_start_sequence).
+      obj.check(calllib('labcam', 'labcam_start_sequence', obj.handle, int64(nframes)));
+    end
     function stop(obj)
       obj.check(calllib('labcam', 'labcam_stop', obj.handle));
     end

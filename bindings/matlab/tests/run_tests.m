@@ -99,6 +99,11 @@ t{end+1} = expect(isequal(pk, rd) && isequal([ipk.index], [ird.index]) && cam.st
 [nw, inw] = cam.read_newest();
 t{end+1} = expect(inw.index == cam.status().last_index && cam.status().unread == 0, 'read_newest');
 t{end+1} = expect_error(@() cam.read_newest(), 'labcam:NOT_FOUND', 'no unread frame');
+cam.start_sequence(20);
+cam.wait(20, 5);
+t{end+1} = expect_error(@() cam.wait(21, 5), 'labcam:WRONG_STATE', 'ended after its 20 frames');
+t{end+1} = expect(cam.status().acquired == 20, 'start_sequence keeps exactly its frames');
+cam.stop();
 cam.set_trigger_mode('software');
 cam.start();
 t{end+1} = expect_error(@() cam.wait(1, 0.1), 'labcam:TIMEOUT', '0 of 1');
