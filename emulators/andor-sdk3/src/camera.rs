@@ -17,8 +17,13 @@ pub const ENCODINGS: [&str; 4] = ["Mono12", "Mono12Packed", "Mono16", "Mono32"];
 pub const GAIN_MODES: [&str; 3] = ["12-bit (high well capacity)", "12-bit (low noise)", "16-bit (low noise & high well capacity)"];
 pub const TRIGGERS: [&str; 5] = ["Internal", "Software", "External", "External Start", "External Exposure"];
 pub const CYCLES: [&str; 2] = ["Fixed", "Continuous"];
-pub const EVENTS: [&str; 3] = ["ExposureEndEvent", "ExposureStartEvent", "BufferOverflowEvent"];
+/// EventSelector's values (andor_sdk3.md §6.1); only BufferOverflowEvent is ever raised.
+pub const EVENTS: [&str; 6] = ["ExposureEndEvent", "ExposureStartEvent", "RowNExposureEndEvent", "RowNExposureStartEvent", "EventsMissedEvent", "BufferOverflowEvent"];
+/// Index of BufferOverflowEvent in EVENTS.
+pub const BUFFER_OVERFLOW_EVENT: usize = 5;
 pub const SHUTTERING: [&str; 2] = ["Rolling", "Global"];
+/// ShutterMode (the mechanical shutter, §6.1).
+pub const SHUTTER_MODES: [&str; 3] = ["Open", "Closed", "Auto"];
 
 /// The value of sensor pixel (x, y) (0-based) in frame `n` before it is cut to the
 /// encoding's width: `x + 3*y + 11*n`. Mono12 and Mono12Packed keep it mod 4096, Mono16 mod
@@ -46,10 +51,11 @@ pub struct Settings {
     pub md_timestamp: bool,
     pub md_frameinfo: bool,
     pub event_selector: usize,
-    pub event_enable: [bool; 3],
+    pub event_enable: [bool; 6],
     pub cooling: bool,
     pub target_temp: f64,
     pub shuttering: usize,
+    pub shutter_mode: usize,
 }
 
 impl Settings {
@@ -171,10 +177,11 @@ impl Cam {
             md_timestamp: true,
             md_frameinfo: true,
             event_selector: 0,
-            event_enable: [false; 3],
+            event_enable: [false; 6],
             cooling: false,
             target_temp: 0.0,
             shuttering: 0,
+            shutter_mode: 2,
         };
         let mut s = s;
         s.frame_rate = s.frame_rate_max();
@@ -457,7 +464,7 @@ impl Cam {
             if overflow {
                 // The event first, then the abort: a wait sees the abort after the event
                 // was delivered.
-                let fire = st.s.event_enable[2];
+                let fire = st.s.event_enable[BUFFER_OVERFLOW_EVENT];
                 drop(st);
                 if fire {
                     self.fire("BufferOverflowEvent");

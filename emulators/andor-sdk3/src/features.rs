@@ -47,10 +47,14 @@ const FEATURES: &[(&str, Kind, Access)] = &[
     ("BufferOverflowEvent", Int, R),
     ("ExposureEndEvent", Int, R),
     ("ExposureStartEvent", Int, R),
+    ("RowNExposureEndEvent", Int, R),
+    ("RowNExposureStartEvent", Int, R),
+    ("EventsMissedEvent", Int, R),
     ("ExposureTime", Float, Rw),
     ("FrameRate", Float, Rw),
     ("BytesPerPixel", Float, R),
     ("ReadoutTime", Float, R),
+    ("FrameInterval", Float, R),
     ("SensorTemperature", Float, R),
     ("TargetSensorTemperature", Float, Rw),
     ("PixelWidth", Float, R),
@@ -68,6 +72,7 @@ const FEATURES: &[(&str, Kind, Access)] = &[
     ("CycleMode", Enum, Locked),
     ("EventSelector", Enum, Rw),
     ("ElectronicShutteringMode", Enum, Locked),
+    ("ShutterMode", Enum, Rw),
     ("TemperatureStatus", Enum, R),
     ("CameraModel", Str, R),
     ("CameraName", Str, R),
@@ -82,7 +87,7 @@ const FEATURES: &[(&str, Kind, Access)] = &[
 
 const SYSTEM: &[(&str, Kind)] = &[("DeviceCount", Int), ("SoftwareVersion", Str)];
 pub const SOFTWARE_VERSION: &str = "3.15.30092.2 (labcam atcore emulator)";
-const TEMPERATURE_STATUS: [&str; 3] = ["Cooler Off", "Stabilised", "Cooling"];
+const TEMPERATURE_STATUS: [&str; 6] = ["Cooler Off", "Stabilised", "Cooling", "Drift", "Not Stabilised", "Fault"];
 
 fn find(t: &Target, name: &str) -> Option<(Kind, Access)> {
     match t {
@@ -266,6 +271,7 @@ pub fn get_float(t: &Target, name: &str) -> Result<f64, c_int> {
         "FrameRate" => s.frame_rate,
         "BytesPerPixel" => s.bytes_per_pixel(),
         "ReadoutTime" => s.readout_time(),
+        "FrameInterval" => 1.0 / s.frame_rate,
         "SensorTemperature" => {
             if s.cooling {
                 s.target_temp
@@ -363,6 +369,7 @@ pub fn enum_entries(t: &Target, name: &str) -> Result<&'static [&'static str], c
         "CycleMode" => &CYCLES,
         "EventSelector" => &EVENTS,
         "ElectronicShutteringMode" => &SHUTTERING,
+        "ShutterMode" => &SHUTTER_MODES,
         _ => &TEMPERATURE_STATUS,
     })
 }
@@ -381,6 +388,7 @@ pub fn get_enum_index(t: &Target, name: &str) -> Result<c_int, c_int> {
         "CycleMode" => s.cycle,
         "EventSelector" => s.event_selector,
         "ElectronicShutteringMode" => s.shuttering,
+        "ShutterMode" => s.shutter_mode,
         _ => {
             if s.cooling {
                 1
@@ -429,6 +437,7 @@ pub fn set_enum_index(t: &Target, name: &str, i: c_int) -> c_int {
         "CycleMode" => s.cycle = i,
         "EventSelector" => s.event_selector = i,
         "ElectronicShutteringMode" => s.shuttering = i,
+        "ShutterMode" => s.shutter_mode = i,
         _ => return code::READONLY,
     }
     code::SUCCESS

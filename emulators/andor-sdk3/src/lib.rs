@@ -237,6 +237,8 @@ pub unsafe extern "C" fn AT_RegisterFeatureCallback(h: AtH, feature: *const AtWc
         return code::NULL_EVCALLBACK;
     }
     with_feature("AT_RegisterFeatureCallback", h, feature, |t, name| match t {
+        // Only features the camera implements (2 NOTIMPLEMENTED otherwise, as for any call).
+        Target::Cam(_) if !features::is_implemented(&t, name).1 => code::NOTIMPLEMENTED,
         Target::Cam(c) => c.register(name, cb, ctx as usize),
         Target::System => code::NOTIMPLEMENTED,
     })

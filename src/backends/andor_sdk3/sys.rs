@@ -120,6 +120,10 @@ pub fn code_name(code: c_int) -> &'static str {
         1004 => "AT_ERR_INVALIDMETADATAINFO",
         1005 => "AT_ERR_CORRUPTEDMETADATA",
         1006 => "AT_ERR_METADATANOTFOUND",
+        1008 => "AT_ERR_INVALIDFORMAT",
+        1009 => "AT_ERR_INVALIDPATH",
+        1010 => "AT_ERR_NO_NEW_DATA",
+        1011 => "AT_ERR_SPOOLING_NOT_CONFIGURED",
         _ => "unknown code",
     }
 }
