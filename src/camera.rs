@@ -50,6 +50,8 @@ struct Shared {
     stop: AtomicBool,
     /// The acquisition thread ends after this many frames (grab); u64::MAX: no limit.
     limit: AtomicU64,
+    /// The acquisition thread has ended by itself (its `limit` frames are in).
+    ended: AtomicBool,
 }
 
 pub struct Camera {
@@ -104,6 +106,7 @@ impl Camera {
                 state: AtomicI32::new(AcqState::Open as i32),
                 stop: AtomicBool::new(false),
                 limit: AtomicU64::new(u64::MAX),
+                ended: AtomicBool::new(false),
             }),
             last_error: Mutex::new(String::new()),
         })
@@ -460,6 +463,7 @@ impl Camera {
         }
         self.shared.stop.store(false, Ordering::Release);
         self.shared.limit.store(limit, Ordering::Release);
+        self.shared.ended.store(false, Ordering::Release);
         self.set_state(AcqState::Running);
         let shared = self.shared.clone();
         let name = format!("labcam-acq-{}", self.id);
@@ -546,7 +550,9 @@ impl Camera {
             }
             let limit = self.shared.limit.load(Ordering::Acquire);
             match self.state() {
-                AcqState::Running if ring.kept() >= limit => {
+                // (ended: also when frames were given up after the last one came, as a camera
+                // that writes into the ring itself may do.)
+                AcqState::Running if ring.kept() >= limit || (limit != u64::MAX && self.shared.ended.load(Ordering::Acquire)) => {
                     bail!(WRONG_STATE, "the acquisition ended after its {limit} frames and only {} of {n} frames are unread", ring.unread())
                 }
                 AcqState::Running => {}
@@ -1097,6 +1103,7 @@ fn acquisition_loop(shared: Arc<Shared>, stream: Box<dyn Stream>) {
     // Waiters for frames that will not come (the acquisition ended after its frames) learn
     // it now.
     let _st = shared.st.lock();
+    shared.ended.store(true, Ordering::Release);
     shared.cv.notify_all();
 }
 
