@@ -198,6 +198,18 @@ fn attributes_by_pvcam_name() {
     assert_eq!(g, 2);
     assert_eq!(string_out(|b, c, nn| unsafe { labcam_get_attr_string(h, cs("GAIN_NAME").as_ptr(), b, c, nn) }).unwrap(), "Balanced");
     assert_eq!(unsafe { labcam_set_attr_int(h, cs("GAIN_INDEX").as_ptr(), 9) }, LABCAM_ERR_INVALID_ARGUMENT);
+    // A coarser exposure resolution re-rounds the exposure (10 ms is no exposure at all in
+    // seconds): it becomes the least the camera takes, and setup succeeds.
+    ok(h, unsafe { labcam_set_exposure(h, 0.01, null_mut()) });
+    ok(h, unsafe { labcam_set_attr_string(h, cs("EXP_RES").as_ptr(), cs("One Second").as_ptr()) });
+    let mut e = 0.0;
+    ok(h, unsafe { labcam_get_exposure(h, &mut e) });
+    assert_eq!(e, 1.0);
+    ok(h, unsafe { labcam_setup_acquisition(h, 4) });
+    ok(h, unsafe { labcam_clear_acquisition(h) });
+    ok(h, unsafe { labcam_set_attr_string(h, cs("EXP_RES").as_ptr(), cs("One Microsecond").as_ptr()) });
+    ok(h, unsafe { labcam_get_exposure(h, &mut e) });
+    assert_eq!(e, 1.0);
     // PVCAM's ATTR_INCREMENT is a limit too: the setpoint moves in steps of 100 (1 °C).
     assert_err(h, unsafe { labcam_set_attr_int(h, cs("TEMP_SETPOINT").as_ptr(), -750) }, LABCAM_ERR_INVALID_ARGUMENT, "step 100 from -2500");
     set_int(h, "TEMP_SETPOINT", -700);
@@ -249,6 +261,15 @@ fn dropped_frames_and_overruns_count_in_lost_device() {
     check_frames(&px, &infos, roi);
     let s = status(h);
     assert_eq!(s.lost_device, stamps[19] - 20 - (stamps[0] - 1), "{s:?} {stamps:?}");
+    // Without metadata the frames carry no number: the skipped ones are still counted, from
+    // FRAME_INFO.FrameNr against the frames written.
+    set_bool(h, "METADATA_ENABLED", false);
+    let (_, infos) = grab(h, 20);
+    let stamps: Vec<i64> = infos.iter().map(|i| i.framestamp).collect();
+    let s = status(h);
+    assert!(s.lost_device >= 3, "20 frames skipping every 5th: {s:?} {stamps:?}");
+    assert!(stamps.windows(2).all(|w| w[1] > w[0]), "{stamps:?}");
+    assert_eq!(s.lost_device, stamps[19] - stamps[0] + 1 - 20, "the framestamp gaps are the frames counted lost: {s:?} {stamps:?}");
     drop(c);
     drop(g);
     // A burst of 2000 frames at once into PVCAM's ring (8 frames: at most the labcam ring):

@@ -69,6 +69,10 @@ pub fn set_int(h: u64, name: &str, v: i64) {
     unsafe { ok(h, labcam_set_attr_int(h, cs(name).as_ptr(), v)) }
 }
 
+pub fn set_bool(h: u64, name: &str, v: bool) {
+    unsafe { ok(h, labcam_set_attr_bool(h, cs(name).as_ptr(), v as i32)) }
+}
+
 pub fn set_roi(h: u64, hs: i64, he: i64, vs: i64, ve: i64, hb: i64, vb: i64) -> Roi {
     let mut r = Roi::default();
     unsafe { ok(h, labcam_set_roi(h, hs, he, vs, ve, hb, vb, &mut r)) };

@@ -638,6 +638,14 @@ impl Device for PvcamCamera {
                 2 => 1e6,
                 _ => 1e3,
             };
+            // The exposure is kept in the new unit: rounded to it, within the camera's range
+            // (10 ms becomes 1 s at one-second resolution, not an exposure of 0 that
+            // pl_exp_setup_cont refuses). labcam_get_exposure shows the result.
+            let (eid, ety) = self.param("EXPOSURE_TIME").unwrap_or((EXPOSURE_TIME, 8));
+            let lo = self.get_num(eid, ety, ATTR_MIN).unwrap_or(0).max(0);
+            let hi = self.get_num(eid, ety, ATTR_MAX).unwrap_or(u32::MAX as i64).clamp(lo, u32::MAX as i64);
+            let units = ((self.exposure * 1e6 / self.res_us).round() as i64).clamp(lo, hi);
+            self.exposure = units as f64 * self.res_us * 1e-6;
         }
         if id == METADATA_ENABLED {
             self.metadata = v != 0;
@@ -696,6 +704,7 @@ impl Device for PvcamCamera {
             written: 0,
             last_nr: 0,
             pending_lost: 0,
+            skipped: 0,
             in_place: None,
             lap_ref: Some(0),
             eof,
@@ -762,6 +771,8 @@ struct PvcamStream {
     written: i64,
     last_nr: i64,
     pending_lost: u64,
+    /// Without metadata: frames the camera skipped so far (from FRAME_INFO.FrameNr).
+    skipped: i64,
     in_place: Option<InPlace>,
     /// In place: the frame number of the last frame reported (None right after a lap).
     lap_ref: Option<i64>,
@@ -825,6 +836,12 @@ impl PvcamStream {
         }
         let w = if bytes > 0 || cnt > 0 { cnt as i64 * n as i64 + (bytes as usize / self.frame_bytes) as i64 } else { 0 };
         self.written = self.written.max(w);
+        // Without metadata the frames carry no number: the newest frame's FrameNr (1-based,
+        // counting the frames the camera skipped) against the frames written says how many
+        // were skipped so far.
+        if !self.metadata && fi.frame_nr as i64 >= w && w > 0 {
+            self.skipped = self.skipped.max(fi.frame_nr as i64 - w);
+        }
         Ok(self.written)
     }
 
@@ -858,7 +875,10 @@ impl PvcamStream {
     fn meta(&mut self, header: &[u8]) -> FrameMeta {
         let (nr, ts) = match if self.metadata { parse_md(header) } else { None } {
             Some((nr, ts)) => (nr, ts),
-            None => (self.copied, -1),
+            // The frames taken, plus those the camera skipped by the last status poll (their
+            // place among the frames of that poll is not known: the gap shows at the first
+            // frame taken after it).
+            None => (self.copied + self.skipped, -1),
         };
         if self.last_nr > 0 && nr > self.last_nr + 1 {
             self.pending_lost += (nr - self.last_nr - 1) as u64;
