@@ -413,15 +413,19 @@ int32_t labcam_start(labcam_handle h);
  given up because the ring was full (lost_overwritten) do not count, so `nframes` frames
  can always be read; a ring of at least `nframes` frames loses none. The state stays
  RUNNING until labcam_stop; once the frames are in, labcam_wait for more frames than are
- unread gives WRONG_STATE at once. INVALID_ARGUMENT for `nframes` < 1; other errors as
+ unread, a software trigger and any change of settings give WRONG_STATE at once (the
+ settings stay those the frames were taken with). INVALID_ARGUMENT for `nframes` < 1; other errors as
  labcam_start.
  */
-int32_t labcam_start_sequence(labcam_handle h, int64_t nframes);
+int32_t labcam_start_sequence(labcam_handle h,
+                              int64_t nframes);
 
 /*
  Stop acquiring; frames acquired stay readable until clear or the next start. Pending
  waits return ABORTED. WRONG_STATE when not running. In FAULT, ends the acquisition and
- returns OK (the state stays FAULT).
+ returns OK: after a disconnect the state stays FAULT (close the camera); after any other
+ fault (a vendor error, an internal error, a locked chunk overwritten) it becomes SET_UP
+ with the frames kept, and the camera can start again.
  */
 int32_t labcam_stop(labcam_handle h);
 
@@ -612,7 +616,9 @@ int32_t labcam_set_attr_bool(labcam_handle h, const char *name, int32_t value);
 int32_t labcam_set_attr_string(labcam_handle h, const char *name, const char *value);
 
 /*
- Run a COMMAND attribute (ATTR_TYPE for other kinds).
+ Run a COMMAND attribute (ATTR_TYPE for other kinds). AcquisitionStart, AcquisitionStop
+ and AcquisitionAbort (GenICam, Andor SDK3) give NOT_SUPPORTED: labcam_start,
+ labcam_start_sequence and labcam_stop run them.
  */
 int32_t labcam_attr_command(labcam_handle h, const char *name);
 
@@ -716,7 +722,8 @@ int32_t labcam_set_trigger_mode(labcam_handle h, int32_t mode);
 int32_t labcam_get_trigger_mode(labcam_handle h, int32_t *mode);
 
 /*
- Trigger one frame. WRONG_STATE unless acquiring in LABCAM_TRIGGER_SOFTWARE mode.
+ Trigger one frame. WRONG_STATE unless acquiring in LABCAM_TRIGGER_SOFTWARE mode, and
+ once a sequence (labcam_start_sequence) has all its frames.
  */
 int32_t labcam_send_software_trigger(labcam_handle h);
 

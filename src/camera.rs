@@ -137,6 +137,16 @@ impl Camera {
         f(c.dev.as_deref_mut().unwrap())
     }
 
+    /// WRONG_STATE once a sequence (labcam_start_sequence) has ended: the camera is idle but
+    /// the acquisition is RUNNING until labcam_stop, and its settings stay locked as while
+    /// the camera acquired (the frames in the ring were taken with them).
+    fn check_sequence_not_ended(&self) -> Result<()> {
+        if self.state() == AcqState::Running && self.shared.ended.load(Ordering::Acquire) {
+            bail!(WRONG_STATE, "the sequence of {} frames has ended; call labcam_stop before changing settings or triggering", self.shared.limit.load(Ordering::Acquire));
+        }
+        Ok(())
+    }
+
     fn fault_error(&self) -> Error {
         let st = self.shared.st.lock();
         st.fault.clone().unwrap_or_else(|| err!(DISCONNECTED, "camera '{}' is disconnected", self.id))
@@ -267,7 +277,10 @@ impl Camera {
         if !s.is_finite() {
             bail!(INVALID_ARGUMENT, "exposure {} is not a finite number of seconds", Num(s));
         }
-        self.with_dev(|d| d.set_exposure(s))
+        self.with_dev(|d| {
+            self.check_sequence_not_ended()?;
+            d.set_exposure(s)
+        })
     }
     pub fn exposure(&self) -> Result<f64> {
         self.with_dev(|d| d.exposure())
@@ -276,7 +289,10 @@ impl Camera {
         if !s.is_finite() || s < 0.0 {
             bail!(INVALID_ARGUMENT, "frame period {} invalid: must be a finite number of seconds >= 0", Num(s));
         }
-        self.with_dev(|d| d.set_frame_period(s))
+        self.with_dev(|d| {
+            self.check_sequence_not_ended()?;
+            d.set_frame_period(s)
+        })
     }
     pub fn frame_timings(&self) -> Result<(f64, f64)> {
         self.with_dev(|d| d.frame_timings())
@@ -299,7 +315,10 @@ impl Camera {
         if self.state() != AcqState::Running && self.state() != AcqState::Fault {
             bail!(WRONG_STATE, "software trigger needs a running acquisition (state {})", self.state().name());
         }
-        self.with_dev(|d| d.send_software_trigger())
+        self.with_dev(|d| {
+            self.check_sequence_not_ended()?;
+            d.send_software_trigger()
+        })
     }
 
     // ---- acquisition ----------------------------------------------------------------
@@ -495,6 +514,17 @@ impl Camera {
             AcqState::Fault => {
                 self.stop_thread(&mut c);
                 let _ = c.dev.as_deref_mut().unwrap().stop();
+                // A camera that is still there (the fault was a vendor error, a panic, a
+                // locked chunk overwritten) can start again: SET_UP, frames kept. After a
+                // disconnect the state stays FAULT: only close helps.
+                let mut st = self.shared.st.lock();
+                let gone = st.fault.as_ref().is_none_or(|e| e.status == Status::DISCONNECTED);
+                if !gone {
+                    st.fault = None;
+                    drop(st);
+                    self.set_state(AcqState::SetUp);
+                    crate::log::info(&format!("{}: acquisition stopped after a fault; set up again", self.id));
+                }
                 Ok(())
             }
             s => bail!(WRONG_STATE, "not acquiring (state {})", s.name()),
@@ -816,7 +846,7 @@ impl Camera {
         self.with_dev(|d| {
             let info = d.attr_info(name)?;
             if info.kind() != AttrKind::Enum {
-                bail!(ATTR_TYPE, "attribute '{name}' is a {}, not an ENUM", info.kind().name());
+                bail!(ATTR_TYPE, "attribute '{name}' is {}, not an ENUM", info.kind().with_article());
             }
             d.attr_enum_entries(name)
         })
@@ -830,7 +860,7 @@ impl Camera {
             let kind = info.kind();
             let enum_ok = kind == AttrKind::Enum && matches!(want, AttrKind::Int | AttrKind::String);
             if kind != want && !enum_ok {
-                bail!(ATTR_TYPE, "attribute '{name}' is a {}, not a {}", kind.name(), want.name());
+                bail!(ATTR_TYPE, "attribute '{name}' is {}, not {}", kind.with_article(), want.with_article());
             }
             if info.implemented == 0 {
                 bail!(NOT_SUPPORTED, "attribute '{name}' is not implemented by this camera");
@@ -860,6 +890,7 @@ impl Camera {
         if self.state() == AcqState::Fault {
             return Err(self.fault_error());
         }
+        self.check_sequence_not_ended()?;
         let d = c.dev.as_deref_mut().unwrap();
         let info = d.attr_info(name)?;
         let kind = info.kind();
@@ -886,13 +917,13 @@ impl Camera {
             }
             (k, v) => {
                 let got = match v {
-                    AttrValue::Int(_) => "INT",
-                    AttrValue::Float(_) => "FLOAT",
-                    AttrValue::Bool(_) => "BOOL",
-                    AttrValue::Enum(_) => "ENUM",
-                    AttrValue::String(_) => "STRING",
+                    AttrValue::Int(_) => "an INT",
+                    AttrValue::Float(_) => "a FLOAT",
+                    AttrValue::Bool(_) => "a BOOL",
+                    AttrValue::Enum(_) => "an ENUM",
+                    AttrValue::String(_) => "a STRING",
                 };
-                bail!(ATTR_TYPE, "attribute '{name}' is a {}, not a {got}", k.name());
+                bail!(ATTR_TYPE, "attribute '{name}' is {}, not {got}", k.with_article());
             }
         };
         if info.implemented == 0 {
@@ -907,12 +938,20 @@ impl Camera {
         self.after_settings_change(&mut c)
     }
 
+    /// Run a COMMAND attribute. The commands that start and stop a camera (GenICam SFNC's
+    /// and Andor SDK3's AcquisitionStart, AcquisitionStop, AcquisitionAbort) are labcam's
+    /// own: run behind its back they leave the camera acquiring without labcam, or fault the
+    /// acquisition. They give NOT_SUPPORTED, pointing at labcam_start/labcam_stop.
     pub fn attr_command(&self, name: &str) -> Result<()> {
         self.with_dev(|d| {
             let info = d.attr_info(name)?;
             if info.kind() != AttrKind::Command {
-                bail!(ATTR_TYPE, "attribute '{name}' is a {}, not a COMMAND", info.kind().name());
+                bail!(ATTR_TYPE, "attribute '{name}' is {}, not a COMMAND", info.kind().with_article());
             }
+            if matches!(name, "AcquisitionStart" | "AcquisitionStop" | "AcquisitionAbort") {
+                bail!(NOT_SUPPORTED, "'{name}' is run by labcam itself: use labcam_start, labcam_start_sequence and labcam_stop");
+            }
+            self.check_sequence_not_ended()?;
             d.attr_command(name)
         })
     }

@@ -172,6 +172,11 @@ impl AttrKind {
             AttrKind::Command => "COMMAND",
         }
     }
+    /// The name with its article, for messages: "an INT", "a FLOAT".
+    pub fn with_article(self) -> String {
+        let n = self.name();
+        format!("{} {n}", if matches!(self, AttrKind::Int | AttrKind::Enum) { "an" } else { "a" })
+    }
 }
 
 /// What labcam knows of an attribute: kind, access and limits. `readable`, `writable`,

@@ -112,7 +112,7 @@ fn wrong_attribute_kind() {
     let mut f = 0.0;
     let mut i = 0i64;
     let mut b = 0i32;
-    assert_err(h, unsafe { labcam_get_attr_float(h, cs("BlackLevel").as_ptr(), &mut f) }, LABCAM_ERR_ATTR_TYPE, "is a INT, not a FLOAT");
+    assert_err(h, unsafe { labcam_get_attr_float(h, cs("BlackLevel").as_ptr(), &mut f) }, LABCAM_ERR_ATTR_TYPE, "is an INT, not a FLOAT");
     assert_err(h, unsafe { labcam_get_attr_int(h, cs("Exposure").as_ptr(), &mut i) }, LABCAM_ERR_ATTR_TYPE, "FLOAT");
     assert_err(h, unsafe { labcam_set_attr_bool(h, cs("SerialNumber").as_ptr(), 1) }, LABCAM_ERR_ATTR_TYPE, "STRING");
     assert_err(h, unsafe { labcam_get_attr_bool(h, cs("Gain").as_ptr(), &mut b) }, LABCAM_ERR_ATTR_TYPE, "ENUM");

@@ -344,12 +344,21 @@ fn frames_kept_when_the_camera_goes(fault: (&str, &str), frames: usize, code: i3
     assert_err(h, unsafe { labcam_wait(h, 30, 10.0) }, code, why);
     assert_eq!(state(h), LABCAM_STATE_FAULT);
     assert_eq!(status(h).acquired, frames as i64);
+    // stop ends the fault; the camera that is still there can start again.
+    ok(h, unsafe { labcam_stop(h) });
+    let gone = code == LABCAM_ERR_DISCONNECTED;
+    assert_eq!(state(h), if gone { LABCAM_STATE_FAULT } else { LABCAM_STATE_SET_UP });
     let (px, infos) = read_u16(h, frames, 512, false);
     assert_eq!(infos.len(), frames);
     for (k, i) in infos.iter().enumerate() {
         assert_eq!(i.framestamp, k as i64);
         let bytes: Vec<u8> = px[k * 256..(k + 1) * 256].iter().flat_map(|v| v.to_ne_bytes()).collect();
         check_frame(&bytes, 2, i.framestamp, roi, 65536);
+    }
+    if !gone {
+        ok(h, unsafe { labcam_start(h) });
+        ok(h, unsafe { labcam_wait(h, 5, 5.0) });
+        ok(h, unsafe { labcam_stop(h) });
     }
 }
 
@@ -516,6 +525,9 @@ fn settings_while_acquiring() {
     assert_err(h, unsafe { labcam_set_attr_int(h, cs("AOIWidth").as_ptr(), 128) }, LABCAM_ERR_WRONG_STATE, "'AOIWidth' cannot change while acquiring");
     assert_err(h, unsafe { labcam_set_attr_string(h, cs("PixelEncoding").as_ptr(), cs("Mono32").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "stop first");
     assert_err(h, unsafe { labcam_set_attr_float(h, cs("SensorTemperature").as_ptr(), 1.0) }, LABCAM_ERR_NOT_SUPPORTED, "read-only (AT_IsReadOnly)");
+    // Starting and stopping the camera is labcam's: behind its back, AcquisitionStop faulted
+    // the acquisition, AcquisitionStart left the camera running after labcam_stop.
+    assert_err(h, unsafe { labcam_attr_command(h, cs("AcquisitionStop").as_ptr()) }, LABCAM_ERR_NOT_SUPPORTED, "run by labcam itself");
     // The exposure may change while acquiring (ExposureTime stays writable in SDK3).
     let mut e = 0.0;
     ok(h, unsafe { labcam_set_exposure(h, 0.002, &mut e) });
@@ -532,6 +544,16 @@ fn settings_while_acquiring() {
         check_frame(&buf[k * fb..(k + 1) * fb], 2, i.framestamp, roi, 1 << 12);
     }
     assert_eq!(state(h), LABCAM_STATE_RUNNING);
+    ok(h, unsafe { labcam_stop(h) });
+    assert_err(h, unsafe { labcam_attr_command(h, cs("AcquisitionStart").as_ptr()) }, LABCAM_ERR_NOT_SUPPORTED, "use labcam_start");
+    // A sequence that has all its frames leaves the camera idle, but its settings stay
+    // locked until labcam_stop: the frames in the ring were taken with them.
+    ok(h, unsafe { labcam_start_sequence(h, 3) });
+    ok(h, unsafe { labcam_wait(h, 3, 5.0) });
+    thread::sleep(Duration::from_millis(50));
+    assert_err(h, unsafe { labcam_set_attr_int(h, cs("AOIWidth").as_ptr(), 16) }, LABCAM_ERR_WRONG_STATE, "sequence of 3 frames has ended");
+    assert_err(h, unsafe { labcam_set_attr_string(h, cs("PixelEncoding").as_ptr(), cs("Mono32").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "has ended");
+    assert_eq!(format(h).frame_bytes as usize, fb);
     ok(h, unsafe { labcam_stop(h) });
     ok(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_SOFTWARE) });
     set_int(h, "AOIWidth", 128);

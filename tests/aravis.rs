@@ -390,7 +390,7 @@ fn image_layout_cannot_change_while_acquiring() {
     ok(h, unsafe { labcam_start(h) });
     assert_err(h, unsafe { labcam_set_attr_int(h, cs("Width").as_ptr(), 128) }, LABCAM_ERR_WRONG_STATE, "'Width' cannot change while acquiring");
     assert_err(h, unsafe { labcam_set_attr_string(h, cs("PixelFormat").as_ptr(), cs("Mono16").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "'PixelFormat'");
-    assert_err(h, unsafe { labcam_attr_command(h, cs("AcquisitionStop").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "'AcquisitionStop'");
+    assert_err(h, unsafe { labcam_attr_command(h, cs("AcquisitionStop").as_ptr()) }, LABCAM_ERR_NOT_SUPPORTED, "'AcquisitionStop' is run by labcam itself");
     assert_err(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_SOFTWARE) }, LABCAM_ERR_WRONG_STATE, "trigger mode while acquiring");
     // The exposure may change while acquiring.
     ok(h, unsafe { labcam_set_exposure(h, 0.01, null_mut()) });

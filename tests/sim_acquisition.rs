@@ -376,9 +376,20 @@ fn injected_panic_gives_internal_and_library_keeps_working() {
     assert_eq!(st, LABCAM_ERR_INTERNAL, "{}", last_error(h));
     assert!(last_error(h).contains("panicked"));
     assert_eq!(state(h), LABCAM_STATE_FAULT);
+    // A read-only attribute is NOT_SUPPORTED whatever the state.
+    assert_err(h, unsafe { labcam_set_attr_string(h, cs("SerialNumber").as_ptr(), cs("x").as_ptr()) }, LABCAM_ERR_INTERNAL, "panicked");
+    // stop ends a fault that was not a disconnect: SET_UP, the frames kept.
+    ok(h, unsafe { labcam_stop(h) });
+    assert_eq!(state(h), LABCAM_STATE_SET_UP);
     let (px, infos) = read_u16(h, 16, 8192, false);
     assert_eq!(infos.len(), 5, "frames before the panic stay readable");
     check_rct(&px[..4096], infos[0].framestamp, roi);
+    // And the camera starts again.
+    set_int(h, "FaultPanicAfter", -1);
+    ok(h, unsafe { labcam_start(h) });
+    assert_err(h, unsafe { labcam_set_attr_string(h, cs("SerialNumber").as_ptr(), cs("x").as_ptr()) }, LABCAM_ERR_NOT_SUPPORTED, "read-only");
+    ok(h, unsafe { labcam_wait(h, 3, 5.0) });
+    ok(h, unsafe { labcam_stop(h) });
     close(h);
     // Other cameras are unaffected.
     let h2 = open("sim");
@@ -475,7 +486,14 @@ fn a_sequence_acquisition_ends_after_its_frames() {
     assert_err(h, unsafe { labcam_wait(h, 1, 10.0) }, LABCAM_ERR_WRONG_STATE, "ended after its 20 frames");
     assert!(t.elapsed() < Duration::from_secs(5));
     assert_eq!(state(h), LABCAM_STATE_RUNNING);
+    // Until labcam_stop the settings stay those the frames were taken with, though the
+    // camera is idle.
+    assert_err(h, unsafe { labcam_set_attr_string(h, cs("Gain").as_ptr(), cs("High").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "sequence of 20 frames has ended");
+    assert_err(h, unsafe { labcam_set_exposure(h, 0.002, null_mut()) }, LABCAM_ERR_WRONG_STATE, "has ended");
+    assert_err(h, unsafe { labcam_attr_command(h, cs("TimestampReset").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "has ended");
+    assert_err(h, unsafe { labcam_set_attr_string(h, cs("SerialNumber").as_ptr(), cs("x").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "has ended");
     ok(h, unsafe { labcam_stop(h) });
+    ok(h, unsafe { labcam_set_attr_string(h, cs("Gain").as_ptr(), cs("High").as_ptr()) });
     // A sequence longer than the ring still gives its frames to a reader, the frames given
     // up while it fell behind counted in lost_overwritten.
     ok(h, unsafe { labcam_setup_acquisition(h, 4) });

@@ -37,7 +37,8 @@ pub unsafe extern "C" fn labcam_start(h: labcam_handle) -> i32 {
 /// given up because the ring was full (lost_overwritten) do not count, so `nframes` frames
 /// can always be read; a ring of at least `nframes` frames loses none. The state stays
 /// RUNNING until labcam_stop; once the frames are in, labcam_wait for more frames than are
-/// unread gives WRONG_STATE at once. INVALID_ARGUMENT for `nframes` < 1; other errors as
+/// unread, a software trigger and any change of settings give WRONG_STATE at once (the
+/// settings stay those the frames were taken with). INVALID_ARGUMENT for `nframes` < 1; other errors as
 /// labcam_start.
 #[no_mangle]
 pub unsafe extern "C" fn labcam_start_sequence(h: labcam_handle, nframes: i64) -> i32 {
@@ -48,7 +49,9 @@ pub unsafe extern "C" fn labcam_start_sequence(h: labcam_handle, nframes: i64) -
 
 /// Stop acquiring; frames acquired stay readable until clear or the next start. Pending
 /// waits return ABORTED. WRONG_STATE when not running. In FAULT, ends the acquisition and
-/// returns OK (the state stays FAULT).
+/// returns OK: after a disconnect the state stays FAULT (close the camera); after any other
+/// fault (a vendor error, an internal error, a locked chunk overwritten) it becomes SET_UP
+/// with the frames kept, and the camera can start again.
 #[no_mangle]
 pub unsafe extern "C" fn labcam_stop(h: labcam_handle) -> i32 {
     run_h("labcam_stop", h, |c| c.stop())

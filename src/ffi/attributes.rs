@@ -159,7 +159,9 @@ pub unsafe extern "C" fn labcam_set_attr_string(h: labcam_handle, name: *const c
     })
 }
 
-/// Run a COMMAND attribute (ATTR_TYPE for other kinds).
+/// Run a COMMAND attribute (ATTR_TYPE for other kinds). AcquisitionStart, AcquisitionStop
+/// and AcquisitionAbort (GenICam, Andor SDK3) give NOT_SUPPORTED: labcam_start,
+/// labcam_start_sequence and labcam_stop run them.
 #[no_mangle]
 pub unsafe extern "C" fn labcam_attr_command(h: labcam_handle, name: *const c_char) -> i32 {
     run_h("labcam_attr_command", h, |c| c.attr_command(str_arg(name, "name")?))

@@ -168,7 +168,8 @@ pub unsafe extern "C" fn labcam_get_trigger_mode(h: labcam_handle, mode: *mut i3
     })
 }
 
-/// Trigger one frame. WRONG_STATE unless acquiring in LABCAM_TRIGGER_SOFTWARE mode.
+/// Trigger one frame. WRONG_STATE unless acquiring in LABCAM_TRIGGER_SOFTWARE mode, and
+/// once a sequence (labcam_start_sequence) has all its frames.
 #[no_mangle]
 pub unsafe extern "C" fn labcam_send_software_trigger(h: labcam_handle) -> i32 {
     run_h("labcam_send_software_trigger", h, |c| c.send_software_trigger())

@@ -138,12 +138,12 @@ impl Drop for StreamHandle {
     }
 }
 
-/// Features that set the image layout (SFNC: the ones TLParamsLocked guards) or start and
-/// stop the stream. labcam refuses them while acquiring even on cameras that do not lock
+/// Features that set the image layout (SFNC: the ones TLParamsLocked guards) or the
+/// stream's mode (the core refuses the Acquisition* commands in every state). labcam refuses them while acquiring even on cameras that do not lock
 /// them (the fake camera does not): the ring was laid out for the frame size at start.
 const LOCKED_WHILE_ACQUIRING: &[&str] = &[
     "Width", "Height", "OffsetX", "OffsetY", "BinningHorizontal", "BinningVertical", "DecimationHorizontal", "DecimationVertical",
-    "PixelFormat", "AcquisitionMode", "AcquisitionStart", "AcquisitionStop", "AcquisitionAbort", "TLParamsLocked",
+    "PixelFormat", "AcquisitionMode", "TLParamsLocked",
 ];
 
 pub struct AravisCamera {

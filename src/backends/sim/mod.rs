@@ -387,7 +387,8 @@ impl Device for SimCamera {
     fn set_attr(&mut self, name: &str, value: AttrValue) -> Result<()> {
         let info = self.attr_info(name)?;
         if info.writable == 0 {
-            if self.running {
+            let read_only = ATTRS.iter().any(|a| a.0 == name && !a.2);
+            if self.running && !read_only {
                 bail!(WRONG_STATE, "attribute '{name}' cannot change while acquiring");
             }
             bail!(NOT_SUPPORTED, "attribute '{name}' is read-only");
@@ -449,7 +450,7 @@ impl Device for SimCamera {
             "FaultPanic" => panic!("FaultPanic: panic injected into the simulated camera"),
             _ => {
                 let info = self.attr_info(name)?;
-                bail!(ATTR_TYPE, "attribute '{name}' is a {}, not a command", info.kind().name());
+                bail!(ATTR_TYPE, "attribute '{name}' is {}, not a COMMAND", info.kind().with_article());
             }
         }
     }
