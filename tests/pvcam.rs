@@ -12,7 +12,7 @@ use std::time::Duration;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 const CAM: &str = "pvcam:PMPrime95B-Emu0";
-const FAULT_VARS: [&str; 6] = ["PVCAM_EMU_DISCONNECT_AFTER", "PVCAM_EMU_DROP_EVERY", "PVCAM_EMU_BURST", "PVCAM_EMU_ERROR", "PVCAM_EMU_NO_PACING", "PVCAM_EMU_MAX_BUFFER"];
+const FAULT_VARS: [&str; 7] = ["PVCAM_EMU_DISCONNECT_AFTER", "PVCAM_EMU_DROP_EVERY", "PVCAM_EMU_BURST", "PVCAM_EMU_ERROR", "PVCAM_EMU_NO_PACING", "PVCAM_EMU_MAX_BUFFER", "PVCAM_EMU_CLASSIC_MODES"];
 
 fn target_dir() -> PathBuf {
     std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf()
@@ -517,6 +517,37 @@ fn missing_library_lists_every_path() {
     for p in ["LIBRARY_LOAD", "/nonexistent/libpvcam.so", "/opt/pvcam/library/x86_64/libpvcam.so.2", "libpvcam.so.2 (system search)", "LABCAM_PVCAM_LIB"] {
         assert!(err.contains(p), "{err} lacks {p}");
     }
+}
+
+#[test]
+fn a_camera_with_only_the_classic_exposure_modes() {
+    // Older cameras list TIMED, STROBED, BULB and TRIGGER_FIRST only: labcam's triggers map
+    // onto those, and the default is TIMED (the extended internal mode would be refused).
+    let _g = setup(&[("PVCAM_EMU_CLASSIC_MODES", "1")]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    let mut m = -1;
+    ok(h, unsafe { labcam_get_trigger_mode(h, &mut m) });
+    assert_eq!(m, LABCAM_TRIGGER_INT);
+    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
+    ok(h, unsafe { labcam_set_exposure(h, 0.001, null_mut()) });
+    let (px, infos) = grab(h, 5);
+    check_frames(&px, &infos, roi);
+    assert_eq!(string_out(|b, c, n| unsafe { labcam_get_attr_string(h, cs("EXPOSURE_MODE").as_ptr(), b, c, n) }).unwrap(), "Timed");
+    for (mode, label) in [(LABCAM_TRIGGER_EXT, "Strobed"), (LABCAM_TRIGGER_EXT_EXPOSURE, "Bulb"), (LABCAM_TRIGGER_EXT_START, "Trigger First")] {
+        ok(h, unsafe { labcam_set_trigger_mode(h, mode) });
+        ok(h, unsafe { labcam_get_trigger_mode(h, &mut m) });
+        assert_eq!(m, mode);
+        ok(h, unsafe { labcam_start(h) });
+        assert_eq!(string_out(|b, c, n| unsafe { labcam_get_attr_string(h, cs("EXPOSURE_MODE").as_ptr(), b, c, n) }).unwrap(), label, "the mode PVCAM was set up with");
+        ok(h, unsafe { labcam_stop(h) });
+    }
+    assert_err(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_SOFTWARE) }, LABCAM_ERR_NOT_SUPPORTED, "Timed (0x0), Strobed (0x1)");
+    // Strobed: no edge, no frame.
+    ok(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_EXT) });
+    ok(h, unsafe { labcam_start(h) });
+    assert_eq!(unsafe { labcam_wait(h, 1, 0.3) }, LABCAM_ERR_TIMEOUT);
+    ok(h, unsafe { labcam_stop(h) });
 }
 
 #[test]

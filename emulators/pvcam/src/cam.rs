@@ -126,7 +126,8 @@ impl Cam {
         if s2 < s1 || p2 < p1 || s2 >= SENSOR || p2 >= SENSOR || (s2 - s1 + 1) % sbin != 0 || (p2 - p1 + 1) % pbin != 0 {
             return Err(ERR_REGION_INVALID);
         }
-        if !EXP_MODES.iter().any(|(m, _)| *m == mode & 0xFF00) || !EXPOSE_OUT.iter().any(|(m, _)| *m == mode & 0xFF) {
+        let classic = mode < 0x100;
+        if !exp_modes().iter().any(|(m, _)| *m == trigger_of(mode)) || (!classic && !EXPOSE_OUT.iter().any(|(m, _)| *m == mode & 0xFF)) {
             return Err(ERR_BAD_ARGUMENT);
         }
         let (lo, hi) = exposure_limits(self.s.exp_res);
@@ -226,7 +227,15 @@ struct Worker {
 impl Worker {
     fn run(self) {
         let t0 = Instant::now();
-        let trigger = self.setup.mode & 0xFF00;
+        // Classic modes behave as their extended counterparts: TIMED as internal, STROBED
+        // (each exposure on an edge) as EDGE, BULB (exposure while the input is high) waits
+        // for edges too, TRIGGER_FIRST as TRIG_FIRST.
+        let trigger = match trigger_of(self.setup.mode) {
+            0 => 0x700,
+            1 | 2 => 0x900,
+            3 => 0x800,
+            t => t,
+        };
         let mut consumed = 0u64;
         let mut nr = 0i64; // device frame number
         let mut written = 0i64;

@@ -537,7 +537,7 @@ pub extern "C" fn pl_exp_finish_seq(h: i16, _buf: *mut c_void, _hbuf: i16) -> rs
 #[no_mangle]
 pub unsafe extern "C" fn pl_exp_trigger(h: i16, flags: *mut u32, _value: u32) -> rs_bool {
     with_cam("pl_exp_trigger", h, |c| {
-        let mode = c.s.setup.as_ref().map(|s| s.mode & 0xFF00).unwrap_or(0);
+        let mode = c.s.setup.as_ref().map(|s| params::trigger_of(s.mode)).unwrap_or(0);
         let mut p = c.acq.p.lock().unwrap();
         if !p.running || mode != 0xC00 {
             return Err(ERR_NOT_ACQUIRING);

@@ -63,6 +63,28 @@ pub fn message(code: i16) -> &'static str {
 pub const SENSOR: u16 = 1200;
 pub const BINNINGS: [i32; 3] = [1, 2, 4];
 pub const EXP_MODES: [(i32, &str); 4] = [(0x700, "Internal Trigger"), (0x800, "Trigger First"), (0x900, "Edge Trigger"), (0xC00, "Software Trigger Edge")];
+/// The classic exposure modes of older cameras (`PVCAM_EMU_CLASSIC_MODES=1`): TIMED_MODE,
+/// STROBED_MODE, BULB_MODE, TRIGGER_FIRST_MODE. They take no expose-out bits.
+pub const CLASSIC_EXP_MODES: [(i32, &str); 4] = [(0, "Timed"), (1, "Strobed"), (2, "Bulb"), (3, "Trigger First")];
+
+/// The exposure modes this camera offers.
+pub fn exp_modes() -> &'static [(i32, &'static str)] {
+    if std::env::var("PVCAM_EMU_CLASSIC_MODES").as_deref() == Ok("1") {
+        &CLASSIC_EXP_MODES
+    } else {
+        &EXP_MODES
+    }
+}
+
+/// The trigger part of an exposure mode passed to setup: classic modes (below 0x100) are
+/// whole; extended ones carry the expose-out mode in the low byte.
+pub fn trigger_of(mode: i32) -> i32 {
+    if mode < 0x100 {
+        mode
+    } else {
+        mode & 0xFF00
+    }
+}
 pub const EXPOSE_OUT: [(i32, &str); 3] = [(0, "First Row"), (1, "All Rows"), (2, "Any Row")];
 pub const EXP_RES: [(i32, &str); 3] = [(0, "One Millisecond"), (1, "One Microsecond"), (2, "One Second")];
 pub const CLEAR_MODES: [(i32, &str); 6] = [(0, "Never"), (1, "Pre-Exposure"), (2, "Pre-Sequence"), (3, "Post-Sequence"), (4, "Pre-Post Sequence"), (5, "Pre-Exposure Post-Sequence")];
@@ -103,7 +125,7 @@ pub fn enum_items(id: u32) -> Vec<(i32, String)> {
     let own = |v: &[(i32, &str)]| v.iter().map(|(a, b)| (*a, b.to_string())).collect();
     match id {
         0x09030002 => own(&EXP_RES),
-        0x09020217 => own(&EXP_MODES),
+        0x09020217 => own(exp_modes()),
         0x09020230 => own(&EXPOSE_OUT),
         0x090200F7 => own(&PORTS),
         0x0902020B => own(&CLEAR_MODES),
@@ -143,7 +165,7 @@ impl Cam {
             0x08030008 => V::I(s.setup.as_ref().map(|x| x.exposure as i64).unwrap_or(10)),
             0x0803012C => V::I(s.setup.as_ref().map(|x| x.frame_bytes as i64 * 16).unwrap_or(0)),
             0x09030002 => V::I(s.exp_res as i64),
-            0x09020217 => V::I(s.setup.as_ref().map(|x| (x.mode & 0xFF00) as i64).unwrap_or(0x700)),
+            0x09020217 => V::I(s.setup.as_ref().map(|x| trigger_of(x.mode) as i64).unwrap_or(exp_modes()[0].0 as i64)),
             0x09020230 => V::I(s.setup.as_ref().map(|x| (x.mode & 0xFF) as i64).unwrap_or(0)),
             0x090300A5 | 0x090300A6 => V::I(s.setup.as_ref().map(|x| x.rgn.2 as i64).unwrap_or(1)),
             0x090200F7 => V::I(0),

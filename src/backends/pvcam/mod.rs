@@ -13,7 +13,9 @@
 //! * Triggers → exposure modes: INT `EXT_TRIG_INTERNAL` (0x700), EXT `EXT_TRIG_EDGE_RISING`
 //!   (0x900), SOFTWARE `EXT_TRIG_SOFTWARE_EDGE` (0xC00, `pl_exp_trigger`), EXT_START
 //!   `EXT_TRIG_TRIG_FIRST` (0x800), EXT_EXPOSURE `EXT_TRIG_LEVEL` (0xA00), when the camera's
-//!   `EXPOSURE_MODE` lists them; expose-out FIRST_ROW.
+//!   `EXPOSURE_MODE` lists them; expose-out FIRST_ROW. Older cameras that list only the
+//!   classic modes get INT `TIMED_MODE` (0, also the default), EXT `STROBED_MODE` (1),
+//!   EXT_START `TRIGGER_FIRST_MODE` (3), EXT_EXPOSURE `BULB_MODE` (2); no SOFTWARE.
 //! * Acquisition: PVCAM writes frame k into slot k mod N of one circular buffer it is given
 //!   (`pl_exp_start_cont`), and has no blocking wait: the stream reads
 //!   `pl_exp_check_cont_status_ex`, and while nothing is new sleeps until PVCAM's
@@ -92,12 +94,15 @@ const CCS_HALT: i16 = 1;
 const EXP_RES: u32 = 0x09030002;
 const EXPOSURE_TIME: u32 = 0x08030008;
 const METADATA_ENABLED: u32 = 0x0B0300A8;
-const TRIGGERS: [(TriggerMode, i32); 5] = [
-    (TriggerMode::Int, 0x700),
-    (TriggerMode::Ext, 0x900),
-    (TriggerMode::Software, 0xC00),
-    (TriggerMode::ExtStart, 0x800),
-    (TriggerMode::ExtExposure, 0xA00),
+/// labcam trigger → PVCAM exposure mode: the extended mode, else the classic one of older
+/// cameras whose `EXPOSURE_MODE` lists only those (pvcam.md: 0 TIMED, 1 STROBED, 2 BULB,
+/// 3 TRIGGER_FIRST).
+const TRIGGERS: [(TriggerMode, i32, Option<i32>); 5] = [
+    (TriggerMode::Int, 0x700, Some(0)),
+    (TriggerMode::Ext, 0x900, Some(1)),
+    (TriggerMode::Software, 0xC00, None),
+    (TriggerMode::ExtStart, 0x800, Some(3)),
+    (TriggerMode::ExtExposure, 0xA00, Some(2)),
 ];
 
 pub struct PvcamDriver {
@@ -280,6 +285,17 @@ impl PvcamCamera {
         Some(self.eof.clone())
     }
 
+    /// The exposure mode the camera offers for `mode`: extended, else classic.
+    fn exposure_mode_for(&self, mode: TriggerMode) -> Result<i32> {
+        let (_, ext, classic) = *TRIGGERS.iter().find(|t| t.0 == mode).unwrap();
+        let (id, _) = self.param("EXPOSURE_MODE")?;
+        let items = self.items(id)?;
+        if let Some(v) = [Some(ext), classic].into_iter().flatten().find(|v| items.iter().any(|i| i.0 == *v)) {
+            return Ok(v);
+        }
+        bail!(NOT_SUPPORTED, "no exposure mode for {} among the camera's: {}", mode.name(), items.iter().map(|i| format!("{} ({:#x})", i.1, i.0)).collect::<Vec<_>>().join(", "))
+    }
+
     /// Whether an acquisition is running (its stream alive).
     fn running(&self) -> bool {
         Arc::strong_count(&self.active) > 1
@@ -378,6 +394,11 @@ impl PvcamCamera {
         }
         if self.has(METADATA_ENABLED) && self.set_num(METADATA_ENABLED, 11, 1).is_ok() {
             self.metadata = true;
+        }
+        // The internal trigger in the form the camera offers (classic TIMED_MODE on older
+        // cameras).
+        if let Ok(v) = self.exposure_mode_for(TriggerMode::Int) {
+            self.trigger = v;
         }
         let (w, h) = self.detector_size()?;
         self.roi = Roi { hstart: 0, hend: w, vstart: 0, vend: h, hbin: 1, vbin: 1 };
@@ -531,18 +552,12 @@ impl Device for PvcamCamera {
     }
 
     fn set_trigger_mode(&mut self, mode: TriggerMode) -> Result<()> {
-        let value = TRIGGERS.iter().find(|t| t.0 == mode).unwrap().1;
-        let (id, _) = self.param("EXPOSURE_MODE")?;
-        let items = self.items(id)?;
-        if !items.iter().any(|i| i.0 == value) {
-            bail!(NOT_SUPPORTED, "exposure mode {value:#x} for {} is not offered by this camera", mode.name());
-        }
-        self.trigger = value;
+        self.trigger = self.exposure_mode_for(mode)?;
         Ok(())
     }
 
     fn trigger_mode(&mut self) -> Result<TriggerMode> {
-        Ok(TRIGGERS.iter().find(|t| t.1 == self.trigger).map(|t| t.0).unwrap_or(TriggerMode::Int))
+        Ok(TRIGGERS.iter().find(|t| t.1 == self.trigger || t.2 == Some(self.trigger)).map(|t| t.0).unwrap_or(TriggerMode::Int))
     }
 
     fn send_software_trigger(&mut self) -> Result<()> {
