@@ -12,7 +12,7 @@ use std::time::Duration;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 const CAM: &str = "pvcam:PMPrime95B-Emu0";
-const FAULT_VARS: [&str; 7] = ["PVCAM_EMU_DISCONNECT_AFTER", "PVCAM_EMU_DROP_EVERY", "PVCAM_EMU_BURST", "PVCAM_EMU_ERROR", "PVCAM_EMU_NO_PACING", "PVCAM_EMU_MAX_BUFFER", "PVCAM_EMU_CLASSIC_MODES"];
+const FAULT_VARS: [&str; 8] = ["PVCAM_EMU_DISCONNECT_AFTER", "PVCAM_EMU_DROP_EVERY", "PVCAM_EMU_BURST", "PVCAM_EMU_ERROR", "PVCAM_EMU_NO_PACING", "PVCAM_EMU_MAX_BUFFER", "PVCAM_EMU_CLASSIC_MODES", "PVCAM_EMU_CAMERAS"];
 
 fn target_dir() -> PathBuf {
     std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf()
@@ -94,6 +94,18 @@ fn list_open_and_device_info() {
     let mut h = 0;
     assert_eq!(unsafe { labcam_open(cs("pvcam:NoSuchCam").as_ptr(), &mut h) }, LABCAM_ERR_NOT_FOUND);
     assert!(thread_error().contains("PMPrime95B-Emu0"), "{}", thread_error());
+    // A camera plugged in later shows up (PVCAM builds its list at pl_pvcam_init, which
+    // labcam runs again while no camera is open), and opens.
+    std::env::set_var("PVCAM_EMU_CAMERAS", "2");
+    let cams = string_out(|b, c, n| unsafe { labcam_list_cameras(cs("pvcam").as_ptr(), b, c, n) }).unwrap();
+    assert_eq!(cams, "pvcam:PMPrime95B-Emu0\npvcam:PMPrime95B-Emu1\n");
+    let h1 = open("pvcam:PMPrime95B-Emu1");
+    // Not while a camera is open: the list stays as it was.
+    std::env::set_var("PVCAM_EMU_CAMERAS", "3");
+    let cams = string_out(|b, c, n| unsafe { labcam_list_cameras(cs("pvcam").as_ptr(), b, c, n) }).unwrap();
+    assert_eq!(cams.lines().count(), 2, "{cams}");
+    close(h1);
+    std::env::remove_var("PVCAM_EMU_CAMERAS");
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! `pvcam`: Photometrics / Teledyne cameras (Prime, Kinetix, Iris, Retiga) through PVCAM,
 //! loaded at run time. Facts: `vendor-sdk/pvcam.md`.
 //!
-//! * Camera ids: `pvcam:<camera name>` as `pl_cam_get_name` gives it.
+//! * Camera ids: `pvcam:<camera name>` as `pl_cam_get_name` gives it. PVCAM builds its
+//!   camera list at `pl_pvcam_init`: listing (and opening a name not in the list) runs
+//!   `pl_pvcam_uninit` + `pl_pvcam_init` again while no camera is open, so cameras plugged
+//!   in later are found.
 //! * ROI and binning are not parameters in PVCAM: they go into the `rgn_type` of
 //!   `pl_exp_setup_cont` (0-based, inclusive). Binning must be one of the pairs of
 //!   `BINNING_SER`/`BINNING_PAR` (INVALID_ARGUMENT otherwise); the ROI size is rounded down to a
@@ -107,17 +110,34 @@ const TRIGGERS: [(TriggerMode, i32, Option<i32>); 5] = [
 
 pub struct PvcamDriver {
     lib: VendorLibrary<Api>,
+    /// Cameras open now; held (locked) while listing or opening, so that the camera list is
+    /// rebuilt only while none is open.
+    open_cams: Arc<Mutex<usize>>,
+    /// `pl_pvcam_init` has just run (the list is new): the next refresh is not needed.
+    fresh: std::sync::atomic::AtomicBool,
 }
 
 impl PvcamDriver {
     pub fn new() -> Self {
-        PvcamDriver { lib: VendorLibrary::new() }
+        PvcamDriver { lib: VendorLibrary::new(), open_cams: Arc::new(Mutex::new(0)), fresh: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    /// PVCAM builds its camera list at `pl_pvcam_init` only: while no camera is open,
+    /// `pl_pvcam_uninit` + `pl_pvcam_init` rebuild it, so a camera plugged in (or back)
+    /// since shows up.
+    fn refresh(&self, api: &Api, open: usize) -> Result<()> {
+        if open > 0 || self.fresh.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            return Ok(());
+        }
+        unsafe { (api.pl_pvcam_uninit)() };
+        api.check("pl_pvcam_init", unsafe { (api.pl_pvcam_init)() })
     }
     /// The table, with `pl_pvcam_init` done once for it (PVCAM refuses a second init).
     fn api(&self) -> Result<Arc<Api>> {
         self.lib.get(|path| {
             let api = sys::load(path)?;
             api.check("pl_pvcam_init", unsafe { (api.pl_pvcam_init)() })?;
+            self.fresh.store(true, std::sync::atomic::Ordering::Release);
             Ok(api)
         })
     }
@@ -147,12 +167,21 @@ impl Driver for PvcamDriver {
     }
 
     fn list(&self) -> Result<Vec<String>> {
-        names(&*self.api()?)
+        let api = self.api()?;
+        let open = self.open_cams.lock();
+        self.refresh(&api, *open)?;
+        names(&api)
     }
 
     fn open(&self, id: &str) -> Result<Box<dyn Device>> {
         let api = self.api()?;
-        let all = names(&api)?;
+        let mut open = self.open_cams.lock();
+        let mut all = names(&api)?;
+        if !all.iter().any(|n| n == id) {
+            // Plugged in since the list was built?
+            self.refresh(&api, *open)?;
+            all = names(&api)?;
+        }
         if !all.iter().any(|n| n == id) {
             if all.is_empty() {
                 bail!(NOT_FOUND, "PVCAM reports no camera (on Linux, check that /opt/pvcam/etc/profile.d/pvcam.sh has set PVCAM_UMD_PATH)");
@@ -165,7 +194,9 @@ impl Driver for PvcamDriver {
             let e = api.error("pl_cam_open");
             return Err(if e.message.contains("busy") || e.message.contains("open") { crate::Error::new(crate::Status::BUSY, e.message) } else { e });
         }
-        let mut cam = PvcamCamera { api, h, name: id.to_string(), params: Vec::new(), roi: Roi::default(), exposure: 0.01, trigger: 0x700, res_us: 1000.0, metadata: false, pool: None, readout_s: 0.0, ring_frames: 0, eof: Arc::new(EofSignal::default()), active: Arc::new(()) };
+        *open += 1;
+        let mut cam = PvcamCamera { api, h, name: id.to_string(), params: Vec::new(), roi: Roi::default(), exposure: 0.01, trigger: 0x700, res_us: 1000.0, metadata: false, pool: None, readout_s: 0.0, ring_frames: 0, eof: Arc::new(EofSignal::default()), active: Arc::new(()), open_cams: self.open_cams.clone() };
+        drop(open);
         cam.init()?;
         Ok(Box::new(cam))
     }
@@ -224,6 +255,8 @@ pub struct PvcamCamera {
     eof: Arc<EofSignal>,
     /// Held by the running stream: the camera is acquiring while a clone exists.
     active: Arc<()>,
+    /// The driver's count of open cameras, less this one when it closes.
+    open_cams: Arc<Mutex<usize>>,
 }
 
 /// End-of-frame callbacks (`PL_CALLBACK_EOF`) counted, so that the stream sleeps until PVCAM
@@ -261,10 +294,12 @@ unsafe extern "C" fn on_eof(_info: *mut sys::PvFrameInfo, ctx: *mut c_void) {
 
 impl Drop for PvcamCamera {
     fn drop(&mut self) {
+        let mut open = self.open_cams.lock();
         unsafe {
             (self.api.pl_exp_abort)(self.h, CCS_HALT);
             (self.api.pl_cam_close)(self.h);
         }
+        *open -= 1;
     }
 }
 

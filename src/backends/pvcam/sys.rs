@@ -77,6 +77,7 @@ macro_rules! api {
 
 api! {
     pl_pvcam_init: fn() -> rs_bool;
+    pl_pvcam_uninit: fn() -> rs_bool;
     pl_pvcam_get_ver: fn(*mut u16) -> rs_bool;
     pl_cam_get_total: fn(*mut i16) -> rs_bool;
     pl_cam_get_name: fn(i16, *mut c_char) -> rs_bool;
