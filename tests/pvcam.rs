@@ -12,7 +12,7 @@ use std::time::Duration;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 const CAM: &str = "pvcam:PMPrime95B-Emu0";
-const FAULT_VARS: [&str; 8] = ["PVCAM_EMU_DISCONNECT_AFTER", "PVCAM_EMU_DROP_EVERY", "PVCAM_EMU_BURST", "PVCAM_EMU_ERROR", "PVCAM_EMU_NO_PACING", "PVCAM_EMU_MAX_BUFFER", "PVCAM_EMU_CLASSIC_MODES", "PVCAM_EMU_CAMERAS"];
+const FAULT_VARS: [&str; 9] = ["PVCAM_EMU_DISCONNECT_AFTER", "PVCAM_EMU_DROP_EVERY", "PVCAM_EMU_BURST", "PVCAM_EMU_ERROR", "PVCAM_EMU_NO_PACING", "PVCAM_EMU_MAX_BUFFER", "PVCAM_EMU_CLASSIC_MODES", "PVCAM_EMU_CAMERAS", "PVCAM_EMU_EXTENDED_MD"];
 
 fn target_dir() -> PathBuf {
     std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf()
@@ -529,6 +529,21 @@ fn missing_library_lists_every_path() {
     for p in ["LIBRARY_LOAD", "/nonexistent/libpvcam.so", "/opt/pvcam/library/x86_64/libpvcam.so.2", "libpvcam.so.2 (system search)", "LABCAM_PVCAM_LIB"] {
         assert!(err.contains(p), "{err} lacks {p}");
     }
+}
+
+#[test]
+fn extended_metadata_is_refused_not_misread() {
+    // Extended metadata blocks move the pixels; labcam reads them after the 80 bytes of the
+    // base headers, so it refuses such frames (NOT_SUPPORTED) instead of shifted images.
+    let _g = setup(&[("PVCAM_EMU_EXTENDED_MD", "16")]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
+    assert_err(h, unsafe { labcam_setup_acquisition(h, 4) }, LABCAM_ERR_NOT_SUPPORTED, "extended metadata is not supported");
+    // Without metadata the frames are pixels only, and fine.
+    set_bool(h, "METADATA_ENABLED", false);
+    let (px, infos) = grab(h, 3);
+    check_frames(&px, &infos, roi);
 }
 
 #[test]

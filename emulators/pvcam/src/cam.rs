@@ -136,7 +136,9 @@ impl Cam {
         }
         let (w, h) = (((s2 - s1 + 1) / sbin) as usize, ((p2 - p1 + 1) / pbin) as usize);
         let md = self.s.metadata;
-        let frame_bytes = w * h * 2 + if md { 80 } else { 0 };
+        // PVCAM_EMU_EXTENDED_MD=N: N bytes of extended frame metadata after the frame header.
+        let ext = if md { env_num::<usize>("PVCAM_EMU_EXTENDED_MD").unwrap_or(0).min(u16::MAX as usize) } else { 0 };
+        let frame_bytes = w * h * 2 + if md { 80 + ext } else { 0 };
         self.s.setup = Some(Setup { rgn, mode, exposure, frame_bytes, metadata: md, width: w, height: h, buffer_mode });
         Ok(frame_bytes)
     }
@@ -328,7 +330,8 @@ impl Worker {
         let mut o = 0;
         if s.metadata {
             // md_frame_header v3 (48 B) then md_frame_roi_header (32 B), little-endian, packed.
-            buf[..80].fill(0);
+            let ext = s.frame_bytes - s.width * s.height * 2 - 80;
+            buf[..80 + ext].fill(0);
             buf[0..4].copy_from_slice(&5328208u32.to_le_bytes());
             buf[4] = 3;
             buf[5..9].copy_from_slice(&(nr as u32).to_le_bytes());
@@ -339,13 +342,14 @@ impl Worker {
             buf[19..27].copy_from_slice(&eof_ps.to_le_bytes());
             buf[27..35].copy_from_slice(&self.exposure_ps.to_le_bytes());
             buf[35] = 16;
-            let r = &mut buf[48..80];
+            buf[38..40].copy_from_slice(&(ext as u16).to_le_bytes());
+            let r = &mut buf[48 + ext..80 + ext];
             r[0..2].copy_from_slice(&1u16.to_le_bytes());
             for (k, v) in [s.rgn.0, s.rgn.1, s.rgn.2, s.rgn.3, s.rgn.4, s.rgn.5].iter().enumerate() {
                 r[10 + 2 * k..12 + 2 * k].copy_from_slice(&v.to_le_bytes());
             }
             r[25..29].copy_from_slice(&((s.width * s.height * 2) as u32).to_le_bytes());
-            o = 80;
+            o = 80 + ext;
         }
         for j in 0..s.height {
             let y = p1 as i64 + (j as i64) * pbin as i64;

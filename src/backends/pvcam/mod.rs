@@ -477,6 +477,14 @@ impl PvcamCamera {
         let mut fb = 0u32;
         let r = unsafe { (self.api.pl_exp_setup_cont)(self.h, 1, &rgn, self.trigger as i16, exposure, &mut fb, CIRC_OVERWRITE) };
         self.api.check("pl_exp_setup_cont", r)?;
+        // labcam reads one region after a frame header and a region header of their base
+        // sizes (MD_BYTES). A camera that adds extended metadata blocks makes frames larger;
+        // their pixels would be read at the wrong place, so refuse rather than deliver them.
+        let pixels = self.frame_format()?.frame_bytes as usize;
+        let want = pixels + if self.metadata { MD_BYTES } else { 0 };
+        if fb as usize != want {
+            bail!(NOT_SUPPORTED, "PVCAM frames are {fb} bytes, not the {want} of {pixels} bytes of pixels{}: extended metadata is not supported; switch METADATA_ENABLED off or the camera's extended metadata off", if self.metadata { " after an 80-byte metadata header" } else { "" });
+        }
         if let Ok((id, ty)) = self.param("READOUT_TIME") {
             if let Ok(us) = self.get_num(id, ty, ATTR_CURRENT) {
                 self.readout_s = us as f64 * 1e-6;
