@@ -174,10 +174,22 @@ fn exposure_period_triggers_and_metadata() {
         assert_eq!(status(h).acquired, k);
     }
     ok(h, unsafe { labcam_stop(h) });
-    ok(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_EXT) });
+    // A trigger during the exposure the previous one started is ignored by PVCAM
+    // (pl_exp_trigger's IGNORED): BUSY, and no extra frame.
+    ok(h, unsafe { labcam_set_exposure(h, 0.2, null_mut()) });
     ok(h, unsafe { labcam_start(h) });
-    assert_eq!(unsafe { labcam_wait(h, 1, 0.3) }, LABCAM_ERR_TIMEOUT, "no edges in the emulator");
+    ok(h, unsafe { labcam_send_software_trigger(h) });
+    assert_err(h, unsafe { labcam_send_software_trigger(h) }, LABCAM_ERR_BUSY, "trigger ignored");
+    ok(h, unsafe { labcam_wait(h, 1, 5.0) });
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(status(h).acquired, 1, "one frame for the trigger taken");
     ok(h, unsafe { labcam_stop(h) });
+    for m in [LABCAM_TRIGGER_EXT, LABCAM_TRIGGER_EXT_START] {
+        ok(h, unsafe { labcam_set_trigger_mode(h, m) });
+        ok(h, unsafe { labcam_start(h) });
+        assert_eq!(unsafe { labcam_wait(h, 1, 0.3) }, LABCAM_ERR_TIMEOUT, "no edges in the emulator (mode {m})");
+        ok(h, unsafe { labcam_stop(h) });
+    }
 }
 
 #[test]

@@ -48,6 +48,10 @@ pub struct Progress {
     pub written: i64,
     pub timestamp_us: i64,
     pub sw_triggers: u64,
+    /// Software triggers taken by the worker; a trigger that comes while one is pending or
+    /// its exposure runs (`exposing`) is ignored (pl_exp_trigger's IGNORED).
+    pub sw_taken: u64,
+    pub exposing: bool,
     pub generation: u64,
     /// Oldest frame not yet unlocked (get_oldest_frame / unlock_oldest_frame).
     pub oldest: i64,
@@ -252,11 +256,26 @@ impl Worker {
                         0xC00 => {
                             if p.sw_triggers > consumed {
                                 consumed += 1;
+                                p.sw_taken = consumed;
+                                p.exposing = true;
+                                // The exposure (and readout) the trigger started, during which
+                                // further triggers are ignored.
+                                if self.pacing {
+                                    let due = Instant::now() + self.period;
+                                    while Instant::now() < due && p.generation == self.gen && p.running {
+                                        p = self.acq.cv.wait_timeout(p, due.saturating_duration_since(Instant::now())).unwrap().0;
+                                    }
+                                    if p.generation != self.gen || !p.running {
+                                        return;
+                                    }
+                                }
                                 break;
                             }
                             p = self.acq.cv.wait(p).unwrap();
                         }
-                        0x900 => p = self.acq.cv.wait(p).unwrap(), // no edges arrive in the emulator
+                        // No edges arrive in the emulator: edge-triggered frames never come,
+                        // nor does a trigger-first acquisition start.
+                        0x900 | 0x800 => p = self.acq.cv.wait(p).unwrap(),
                         _ => {
                             if !self.pacing && self.setup.buffer_mode == 2 && p.written - p.oldest + 1 >= self.n as i64 {
                                 // Unpaced into a CIRC_NO_OVERWRITE buffer: wait for the client
@@ -301,6 +320,7 @@ impl Worker {
             if p.generation != self.gen {
                 return;
             }
+            p.exposing = false;
             written += 1;
             p.frame_nr = nr;
             p.written = written;

@@ -542,11 +542,15 @@ pub unsafe extern "C" fn pl_exp_trigger(h: i16, flags: *mut u32, _value: u32) ->
         if !p.running || mode != 0xC00 {
             return Err(ERR_NOT_ACQUIRING);
         }
-        p.sw_triggers += 1;
+        // A trigger while the previous one is pending or its exposure runs is ignored.
+        let ignored = p.exposing || p.sw_triggers > p.sw_taken;
+        if !ignored {
+            p.sw_triggers += 1;
+        }
         drop(p);
         c.acq.cv.notify_all();
         if !flags.is_null() {
-            *flags = 0; // PL_SW_TRIG_STATUS_TRIGGERED
+            *flags = ignored as u32; // PL_SW_TRIG_STATUS_TRIGGERED 0, IGNORED 1
         }
         Ok(())
     })
