@@ -295,27 +295,73 @@ fn wait_for_camera(id: &str) -> u64 {
     }
 }
 
+/// Put a shared fake camera back on 127.0.0.1 when dropped (for the other tests and the CI
+/// script).
+struct Restore;
+impl Drop for Restore {
+    fn drop(&mut self) {
+        // Detached from our output, so that it does not hold the test's stdout open.
+        let _ = Command::new("arv-fake-gv-camera-0.8").args(["-i", "127.0.0.1"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
+        let h = wait_for_camera(ADDR);
+        unsafe { labcam_close(h) };
+    }
+}
+
+/// Replace the shared fake camera by one of our own, started with `args`. Bind the pair as
+/// `let (_restore, fake) = ...`: locals drop in reverse order, so our camera is killed
+/// before the shared one is started again on the same address.
+fn own_camera(args: &[&str]) -> (Restore, FakeCamera) {
+    let _ = Command::new("pkill").args(["-f", "arv-fake-gv-camera-0.8 -i 127.0.0.1"]).status();
+    thread::sleep(Duration::from_millis(300));
+    let restore = Restore;
+    let fake = FakeCamera(Command::new("arv-fake-gv-camera-0.8").args(["-i", "127.0.0.1"]).args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("arv-fake-gv-camera-0.8"));
+    (restore, fake)
+}
+
+#[test]
+fn lost_packets_count_each_lost_frame_once() {
+    if !enabled() {
+        return;
+    }
+    let _g = SERIAL.lock();
+    // 10 % of the stream packets lost: incomplete frames (whose ids are not to be trusted)
+    // count once each, framestamps stay the camera's frame ids, pixels match them.
+    let (_restore, _fake) = own_camera(&["-r", "100"]);
+    let h = wait_for_camera(ADDR);
+    let _c = Guard(h);
+    set_roi(h, 0, 64, 0, 64, 1, 1);
+    ok(h, unsafe { labcam_set_frame_period(h, 0.005, null_mut()) });
+    ok(h, unsafe { labcam_setup_acquisition(h, 1000) });
+    ok(h, unsafe { labcam_start(h) });
+    thread::sleep(Duration::from_millis(1500));
+    ok(h, unsafe { labcam_stop(h) });
+    let s = status(h);
+    let n = s.unread as usize;
+    assert!(n > 50, "{s:?}");
+    let mut buf = vec![0u8; n * 4096];
+    let mut infos = vec![FrameInfo::default(); n];
+    let mut got = 0;
+    ok(h, unsafe { labcam_read_chunk(h, buf.as_mut_ptr() as *mut _, buf.len() as u64, n as i64, 0, infos.as_mut_ptr(), &mut got) });
+    assert_eq!(got as usize, n);
+    for k in 0..n {
+        assert_eq!(buf[k * 4096 + 65], fake_pixel(infos[k].framestamp, 1, 1), "frame {k} (framestamp {}) holds that frame's pixels", infos[k].framestamp);
+    }
+    let gaps: i64 = infos.windows(2).map(|w| w[1].framestamp - w[0].framestamp - 1).sum();
+    assert!(infos.windows(2).all(|w| w[1].framestamp > w[0].framestamp));
+    assert!(s.lost_device > 0, "10 % packet loss lost no frame? {s:?}");
+    // Every gap is counted; beyond them only incomplete frames before the first or after the
+    // last complete one (a few at most), never thousands.
+    assert!(s.lost_device >= gaps && s.lost_device <= gaps + 10, "lost_device {} for framestamp gaps of {gaps}: {s:?}", s.lost_device);
+}
+
 #[test]
 fn unplugged_camera_gives_disconnected_and_keeps_frames() {
     if !enabled() {
         return;
     }
     let _g = SERIAL.lock();
-    // Replace the shared fake camera by one of our own that we can unplug (kill), and put a
-    // shared one back afterwards for the other tests and the CI script.
-    let _ = Command::new("pkill").args(["-f", "arv-fake-gv-camera-0.8 -i 127.0.0.1"]).status();
-    thread::sleep(Duration::from_millis(300));
-    struct Restore;
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            // Detached from our output, so that it does not hold the test's stdout open.
-            let _ = Command::new("arv-fake-gv-camera-0.8").args(["-i", "127.0.0.1"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
-            let h = wait_for_camera(ADDR);
-            unsafe { labcam_close(h) };
-        }
-    }
-    let _restore = Restore;
-    let mut fake = FakeCamera(Command::new("arv-fake-gv-camera-0.8").args(["-i", "127.0.0.1", "-s", "UNPLUG"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("arv-fake-gv-camera-0.8"));
+    // Our own fake camera, which we can unplug (kill).
+    let (_restore, mut fake) = own_camera(&["-s", "UNPLUG"]);
     let h = wait_for_camera(ADDR);
     let _c = Guard(h);
     let info = string_out(|b, c, n| unsafe { labcam_get_device_info(h, b, c, n) }).unwrap();

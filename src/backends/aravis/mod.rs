@@ -792,6 +792,11 @@ struct FrameIds {
     /// The last frame id, unwrapped.
     framestamp: i64,
     pending_lost: u64,
+    /// Incomplete frames not yet reported (take_lost).
+    incomplete: u64,
+    /// Incomplete frames reported since the last complete one: the next id gap counts them
+    /// again, so it is reduced by this much.
+    credit: u64,
 }
 
 impl FrameIds {
@@ -812,11 +817,12 @@ impl FrameIds {
         match self.last_id {
             Some(last) => {
                 let gap = Self::gap(last, id);
-                self.pending_lost += gap;
+                self.pending_lost += gap.saturating_sub(self.credit);
                 self.framestamp += gap as i64 + 1;
             }
             None => self.framestamp = id as i64,
         }
+        self.credit = 0;
         self.last_id = Some(id);
     }
 }
@@ -833,6 +839,10 @@ fn unpack_mono12(src: &[u8], dst: &mut [u8]) {
 }
 
 impl Stream for AravisStream {
+    fn take_lost(&mut self) -> u64 {
+        std::mem::take(&mut self.ids.incomplete)
+    }
+
     fn next_frame(&mut self, dst: &mut [u8], timeout: Duration) -> Result<Option<FrameMeta>> {
         let h = self.h.clone();
         let api = &h.api;
@@ -862,12 +872,16 @@ impl Stream for AravisStream {
                 }
             }
             unsafe { (api.stream_push_buffer)(self.h.stream, buf) };
-            self.ids.account(id);
             if !complete {
-                // Incomplete frames are not delivered: counted as lost at the device.
-                self.ids.pending_lost += 1;
+                // Incomplete frames are not delivered: lost at the device, reported at once
+                // (take_lost). Their frame id is not trusted (a buffer that lost its leader
+                // says 0): the next complete frame's id gap, which includes them, is
+                // reduced by the ones already reported.
+                self.ids.incomplete += 1;
+                self.ids.credit += 1;
                 continue;
             }
+            self.ids.account(id);
             return Ok(Some(FrameMeta {
                 framestamp: self.ids.framestamp,
                 timestamp_ticks: ts as i64,
@@ -902,6 +916,18 @@ mod tests {
         }
         assert_eq!(stamps, [65533, 65534, 65535, 65536, 65537, 65540, 65541]);
         assert_eq!(s.pending_lost, 2);
+    }
+
+    #[test]
+    fn incomplete_frames_are_not_counted_twice() {
+        // 10 complete, two incomplete (reported at once, ids not trusted), 14 complete: the
+        // gap 11..13 holds the two incomplete ones and one never seen.
+        let mut s = FrameIds::default();
+        s.account(10);
+        s.incomplete += 2;
+        s.credit += 2;
+        s.account(14);
+        assert_eq!((s.framestamp, s.pending_lost, s.incomplete), (14, 1, 2));
     }
 
     #[test]
