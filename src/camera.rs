@@ -423,8 +423,6 @@ impl Camera {
             if ring.is_pinned() {
                 bail!(BUSY, "a chunk is locked; unlock it before starting");
             }
-            ring.reset();
-            st.fault = None;
         }
         let dev = c.dev.as_deref_mut().unwrap();
         // The frame format (and an in-place device's slot layout) must still fit the ring:
@@ -448,6 +446,14 @@ impl Camera {
             self.shared.st.lock().ring.as_mut().unwrap().set_check(layout.and_then(|l| l.check));
         }
         let mut stream = c.dev.as_deref_mut().unwrap().start()?;
+        // Only now are the previous run's frames given up: a start that fails before the
+        // camera started (a pixel format labcam cannot read, a camera gone) leaves them
+        // readable.
+        {
+            let mut st = self.shared.st.lock();
+            st.ring.as_mut().unwrap().reset();
+            st.fault = None;
+        }
         if stream.in_place() > 0 {
             let attached = {
                 let st = self.shared.st.lock();

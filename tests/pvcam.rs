@@ -603,7 +603,7 @@ fn settings_while_acquiring() {
     let (mut e, mut p) = (0.0, 0.0);
     ok(h, unsafe { labcam_get_frame_timings(h, &mut e, &mut p) });
     assert!((e - 0.005).abs() < 1e-9, "the refused exposure did not stick: {e}");
-    ok(h, unsafe { labcam_wait(h, 4, 5.0) });
+    ok(h, unsafe { labcam_wait(h, 8, 5.0) });
     let (px, infos) = read_u16(h, 4, 64 * 16 * 2, false);
     check_frames(&px, &infos, roi);
     assert_eq!(state(h), LABCAM_STATE_RUNNING);
@@ -611,4 +611,14 @@ fn settings_while_acquiring() {
     // Stopped, they are accepted again.
     ok(h, unsafe { labcam_set_exposure(h, 0.02, null_mut()) });
     set_int(h, "GAIN_INDEX", 2);
+    // A start that fails keeps the previous run's frames readable.
+    let before = status(h);
+    assert!(before.unread > 0, "{before:?}");
+    std::env::set_var("PVCAM_EMU_ERROR", "pl_exp_setup_cont:11");
+    assert_eq!(unsafe { labcam_start(h) }, LABCAM_ERR_VENDOR);
+    std::env::remove_var("PVCAM_EMU_ERROR");
+    assert_eq!(status(h), before, "the failed start gave up nothing");
+    let (px, infos) = read_u16(h, before.unread as usize, 64 * 16 * 2, false);
+    assert_eq!(infos.len() as i64, before.unread);
+    check_frames(&px, &infos, roi);
 }
