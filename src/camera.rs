@@ -940,7 +940,20 @@ impl Camera {
             // while acquiring); limits are checked here once for every backend.
             info.check_value(name, &value)?;
         }
+        // The value before, to put back if the camera ends up in a frame format labcam
+        // cannot deliver (a colour PixelFormat, say): a refused write changes nothing.
+        let before = if info.readable != 0 { d.get_attr(name).ok() } else { None };
         d.set_attr(name, value)?;
+        if let Err(e) = d.frame_format() {
+            if e.status == Status::NOT_SUPPORTED {
+                if let Some(b) = before {
+                    if let Err(back) = d.set_attr(name, b) {
+                        crate::log::warn(&format!("{}: putting '{name}' back failed: {}", self.id, back.message));
+                    }
+                }
+                return Err(Error::new(e.status, format!("'{name}' refused: {}", e.message)));
+            }
+        }
         self.after_settings_change(&mut c)
     }
 

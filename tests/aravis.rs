@@ -102,6 +102,11 @@ fn roi_binning_exposure_trigger_round_trips() {
     let mut got = Roi::default();
     ok(h, unsafe { labcam_get_roi(h, &mut got) });
     assert_eq!(got, before, "a refused ROI changes nothing");
+    // A pixel format labcam cannot deliver is refused and put back, not left on the camera.
+    assert_err(h, unsafe { labcam_set_attr_string(h, cs("PixelFormat").as_ptr(), cs("RGB8").as_ptr()) }, LABCAM_ERR_NOT_SUPPORTED, "'PixelFormat' refused");
+    let pf = string_out(|b, c, n| unsafe { labcam_get_attr_string(h, cs("PixelFormat").as_ptr(), b, c, n) }).unwrap();
+    assert_eq!(pf, "Mono8");
+    assert_eq!(format(h).bytes_per_pixel, 1);
     let mut e = 0.0;
     ok(h, unsafe { labcam_set_exposure(h, 0.005, &mut e) });
     assert!((e - 0.005).abs() < 1e-9);
@@ -438,6 +443,10 @@ fn image_layout_cannot_change_while_acquiring() {
     assert_err(h, unsafe { labcam_set_attr_string(h, cs("PixelFormat").as_ptr(), cs("Mono16").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "'PixelFormat'");
     assert_err(h, unsafe { labcam_attr_command(h, cs("AcquisitionStop").as_ptr()) }, LABCAM_ERR_NOT_SUPPORTED, "'AcquisitionStop' is run by labcam itself");
     assert_err(h, unsafe { labcam_set_trigger_mode(h, LABCAM_TRIGGER_SOFTWARE) }, LABCAM_ERR_WRONG_STATE, "trigger mode while acquiring");
+    assert_err(h, unsafe { labcam_set_attr_string(h, cs("TriggerMode").as_ptr(), cs("On").as_ptr()) }, LABCAM_ERR_WRONG_STATE, "'TriggerMode' cannot change while acquiring");
+    // A second handle on the camera would not control it: BUSY.
+    let mut h2 = 0;
+    assert_err(0, unsafe { labcam_open(cs(ADDR).as_ptr(), &mut h2) }, LABCAM_ERR_BUSY, "controlled by another handle");
     // The exposure may change while acquiring.
     ok(h, unsafe { labcam_set_exposure(h, 0.01, null_mut()) });
     ok(h, unsafe { labcam_wait(h, 5, 5.0) });

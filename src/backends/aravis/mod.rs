@@ -103,6 +103,15 @@ impl Driver for AravisDriver {
             (api.g_signal_connect_data)(dev, c"control-lost".as_ptr(), control_lost as Ptr, Arc::as_ptr(&lost) as Ptr, null_mut(), 0)
         };
         let mut c = AravisCamera { api, cam, dev, id: id.to_string(), lost, handler, stream: None, features: Vec::new() };
+        // A GigE Vision camera takes orders from one controller: when another handle or
+        // application holds it, Aravis opens the camera anyway and every write then times
+        // out. BUSY instead.
+        if let Some(ctl) = &c.api.controller {
+            // SAFETY: cam and dev are live; dev is an ArvGvDevice when is_gv says so.
+            if unsafe { (ctl.is_gv)(c.cam) } != 0 && unsafe { (ctl.is_controller)(c.dev) } == 0 {
+                bail!(BUSY, "aravis camera '{id}' is controlled by another handle or application (arv_gv_device_is_controller is false); close it there first");
+            }
+        }
         c.features = c.walk_features();
         Ok(Box::new(c))
     }
@@ -138,12 +147,13 @@ impl Drop for StreamHandle {
     }
 }
 
-/// Features that set the image layout (SFNC: the ones TLParamsLocked guards) or the
-/// stream's mode (the core refuses the Acquisition* commands in every state). labcam refuses them while acquiring even on cameras that do not lock
+/// Features that set the image layout (SFNC: the ones TLParamsLocked guards), the stream's
+/// mode or the trigger (labcam_set_trigger_mode is refused while acquiring, so are these;
+/// the core refuses the Acquisition* commands in every state). labcam refuses them while acquiring even on cameras that do not lock
 /// them (the fake camera does not): the ring was laid out for the frame size at start.
 const LOCKED_WHILE_ACQUIRING: &[&str] = &[
     "Width", "Height", "OffsetX", "OffsetY", "BinningHorizontal", "BinningVertical", "DecimationHorizontal", "DecimationVertical",
-    "PixelFormat", "AcquisitionMode", "TLParamsLocked",
+    "PixelFormat", "AcquisitionMode", "TLParamsLocked", "TriggerMode", "TriggerSource", "TriggerSelector",
 ];
 
 pub struct AravisCamera {

@@ -37,6 +37,14 @@ pub(super) const ACCESS_RW: c_int = 2;
 pub(super) const BUFFER_STATUS_SUCCESS: c_int = 0;
 pub(super) const ACQUISITION_MODE_CONTINUOUS: c_int = 0;
 
+/// See `Api::controller`.
+pub struct Controller {
+    /// `gboolean arv_camera_is_gv_device(ArvCamera*)`
+    pub is_gv: unsafe extern "C" fn(Ptr) -> c_int,
+    /// `gboolean arv_gv_device_is_controller(ArvGvDevice*)`
+    pub is_controller: unsafe extern "C" fn(Ptr) -> c_int,
+}
+
 macro_rules! api {
     ($( $field:ident : $sym:literal => fn($($arg:ty),*) $(-> $ret:ty)?; )*) => {
         /// Function pointers into libaravis-0.8.
@@ -45,6 +53,9 @@ macro_rules! api {
             /// The file the table was loaded from.
             pub path: String,
             $( pub $field: unsafe extern "C" fn($($arg),*) $(-> $ret)?, )*
+            /// `arv_camera_is_gv_device` and `arv_gv_device_is_controller`, when the library
+            /// has both (0.8.x): whether this process holds a GigE camera's control channel.
+            pub controller: Option<Controller>,
         }
 
         impl Api {
@@ -52,10 +63,15 @@ macro_rules! api {
                 // SAFETY: each symbol is looked up with the C signature of Aravis 0.8 /
                 // glib 2.x given in this table.
                 unsafe {
+                    let controller = match (loader::optional_symbol(lib, "arv_camera_is_gv_device"), loader::optional_symbol(lib, "arv_gv_device_is_controller")) {
+                        (Some(is_gv), Some(is_controller)) => Some(Controller { is_gv, is_controller }),
+                        _ => None,
+                    };
                     Ok(Api {
                         $( $field: loader::symbol(lib, &path, $sym)?, )*
                         _lib: lib,
                         path,
+                        controller,
                     })
                 }
             }
