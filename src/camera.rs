@@ -134,7 +134,29 @@ impl Camera {
         if self.state() == AcqState::Fault {
             return Err(self.fault_error());
         }
-        f(c.dev.as_deref_mut().unwrap())
+        let r = f(c.dev.as_deref_mut().unwrap());
+        self.note_disconnect(r)
+    }
+
+    /// A device call that finds the camera gone puts the camera in FAULT (as a disconnect
+    /// seen by the acquisition thread does), whatever the state: later calls say so at once
+    /// instead of each timing out on the camera, and the frames stay readable.
+    fn note_disconnect<T>(&self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            if e.status == Status::DISCONNECTED && self.state() != AcqState::Fault {
+                // (A running acquisition thread meets the same and ends; stop or close
+                // joins it.)
+                let mut st = self.shared.st.lock();
+                if st.fault.is_none() {
+                    st.fault = Some(e.clone());
+                }
+                drop(st);
+                self.set_state(AcqState::Fault);
+                self.shared.cv.notify_all();
+                crate::log::warn(&format!("{}: camera disconnected: {}", self.id, e.message));
+            }
+        }
+        r
     }
 
     /// WRONG_STATE once a sequence (labcam_start_sequence) has ended: the camera is idle but
@@ -216,7 +238,7 @@ impl Camera {
         if r.vstart < 0 || r.vend > h || r.vstart >= r.vend {
             bail!(INVALID_ARGUMENT, "vertical ROI [{}, {}) outside the sensor [0, {}) or empty", r.vstart, r.vend, h);
         }
-        let applied = dev.set_roi(r)?;
+        let applied = self.note_disconnect(dev.set_roi(r))?;
         self.after_settings_change(&mut c)?;
         Ok(applied)
     }
@@ -445,7 +467,8 @@ impl Camera {
         } else {
             self.shared.st.lock().ring.as_mut().unwrap().set_check(layout.and_then(|l| l.check));
         }
-        let mut stream = c.dev.as_deref_mut().unwrap().start()?;
+        let started = c.dev.as_deref_mut().unwrap().start();
+        let mut stream = self.note_disconnect(started)?;
         // Only now are the previous run's frames given up: a start that fails before the
         // camera started (a pixel format labcam cannot read, a camera gone) leaves them
         // readable.
@@ -513,7 +536,8 @@ impl Camera {
             AcqState::Running => {
                 self.stop_thread(&mut c);
                 self.set_state(AcqState::SetUp);
-                c.dev.as_deref_mut().unwrap().stop()?;
+                let r = c.dev.as_deref_mut().unwrap().stop();
+                self.note_disconnect(r)?;
                 crate::log::info(&format!("{}: acquisition stopped", self.id));
                 Ok(())
             }
@@ -943,7 +967,7 @@ impl Camera {
         // The value before, to put back if the camera ends up in a frame format labcam
         // cannot deliver (a colour PixelFormat, say): a refused write changes nothing.
         let before = if info.readable != 0 { d.get_attr(name).ok() } else { None };
-        d.set_attr(name, value)?;
+        self.note_disconnect(d.set_attr(name, value))?;
         if let Err(e) = d.frame_format() {
             if e.status == Status::NOT_SUPPORTED {
                 if let Some(b) = before {

@@ -363,6 +363,34 @@ fn frames_kept_when_the_camera_goes(fault: (&str, &str), frames: usize, code: i3
 }
 
 #[test]
+fn a_call_that_finds_the_camera_gone_faults_it() {
+    // Stopped, frames unread; then any call that finds the camera gone (AT_ERR_CONNECTION)
+    // puts it in FAULT, as the acquisition thread does: later calls say so at once, the
+    // frames stay readable.
+    let _g = setup(&[]);
+    let h = open(CAM);
+    let _c = Guard(h);
+    let roi = set_roi(h, 0, 32, 0, 8, 1, 1);
+    ok(h, unsafe { labcam_setup_acquisition(h, 16) });
+    ok(h, unsafe { labcam_start(h) });
+    ok(h, unsafe { labcam_wait(h, 3, 5.0) });
+    ok(h, unsafe { labcam_stop(h) });
+    let before = status(h);
+    std::env::set_var("ATCORE_EMU_ERROR", "AT_GetFloat:10");
+    assert_err(h, unsafe { labcam_get_exposure(h, &mut 0.0) }, LABCAM_ERR_DISCONNECTED, "AT_ERR_CONNECTION");
+    std::env::remove_var("ATCORE_EMU_ERROR");
+    assert_eq!(state(h), LABCAM_STATE_FAULT);
+    assert_err(h, unsafe { labcam_set_exposure(h, 0.01, null_mut()) }, LABCAM_ERR_DISCONNECTED, "AT_ERR_CONNECTION");
+    assert_eq!(status(h), before);
+    let (px, infos) = read_u16(h, 16, 512, false);
+    assert_eq!(infos.len() as i64, before.unread);
+    for (k, i) in infos.iter().enumerate() {
+        let bytes: Vec<u8> = px[k * 256..(k + 1) * 256].iter().flat_map(|v| v.to_ne_bytes()).collect();
+        check_frame(&bytes, 2, i.framestamp, roi, 65536);
+    }
+}
+
+#[test]
 fn injected_disconnect_keeps_frames() {
     frames_kept_when_the_camera_goes(("ATCORE_EMU_DISCONNECT_AFTER", "15"), 15, LABCAM_ERR_DISCONNECTED, "AT_ERR_CONNECTION");
 }
