@@ -166,8 +166,15 @@ impl Camera {
     /// the acquisition is RUNNING until labcam_stop, and its settings stay locked as while
     /// the camera acquired (the frames in the ring were taken with them).
     fn check_sequence_not_ended(&self) -> Result<()> {
-        if self.state() == AcqState::Running && self.shared.ended.load(Ordering::Acquire) {
-            bail!(WRONG_STATE, "the sequence of {} frames has ended; call labcam_stop before changing settings or triggering", self.shared.limit.load(Ordering::Acquire));
+        if self.state() != AcqState::Running {
+            return Ok(());
+        }
+        let limit = self.shared.limit.load(Ordering::Acquire);
+        // (Its last frame kept is the end, whether or not the acquisition thread has
+        // finished yet: as labcam_wait sees it.)
+        let ended = limit != u64::MAX && (self.shared.ended.load(Ordering::Acquire) || self.shared.st.lock().ring.as_ref().is_some_and(|r| r.kept() >= limit));
+        if ended {
+            bail!(WRONG_STATE, "the sequence of {limit} frames has ended; call labcam_stop before changing settings or triggering");
         }
         Ok(())
     }
