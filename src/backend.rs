@@ -154,7 +154,9 @@ pub trait Device: Send {
     fn roi_limits(&mut self) -> Result<RoiLimits>;
     /// Apply a ROI (already checked by the core to lie inside the sensor with `hstart < hend`,
     /// `vstart < vend`, binning >= 1). Rounds to the camera's steps and returns what was
-    /// applied; `INVALID_ARGUMENT` when no valid ROI is near the request.
+    /// applied; `INVALID_ARGUMENT` when no valid ROI is near the request. A backend that
+    /// writes the ROI in steps may fail half way: the core then applies the previous ROI
+    /// again, so it need not undo anything itself.
     fn set_roi(&mut self, roi: Roi) -> Result<Roi>;
     fn roi(&mut self) -> Result<Roi>;
     /// The frame layout the stream will deliver with the current settings.

@@ -255,7 +255,21 @@ impl Camera {
         if r.vstart < 0 || r.vend > h || r.vstart >= r.vend {
             bail!(INVALID_ARGUMENT, "vertical ROI [{}, {}) outside the sensor [0, {}) or empty", r.vstart, r.vend, h);
         }
-        let applied = self.note_disconnect(dev.set_roi(r))?;
+        // Cameras take a ROI as several features written in turn (Andor's AOI features,
+        // GenICam's offsets, binning and size): one refused half way is undone by applying
+        // the previous ROI again, so a failed call changes nothing.
+        let prev = dev.roi()?;
+        let applied = match dev.set_roi(r) {
+            Ok(a) => a,
+            Err(e) => {
+                if e.status != Status::DISCONNECTED {
+                    if let Err(back) = dev.set_roi(prev) {
+                        crate::log::warn(&format!("{}: putting the ROI {prev:?} back after a refused one failed: {}", self.id, back.message));
+                    }
+                }
+                return self.note_disconnect(Err(e));
+            }
+        };
         self.after_settings_change(&mut c)?;
         Ok(applied)
     }

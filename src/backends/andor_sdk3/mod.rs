@@ -250,60 +250,6 @@ impl AndorCamera {
         Err(e)
     }
 
-    /// Write the AOI features for `r` in the order SDK3 requires.
-    fn apply_roi(&mut self, r: Roi) -> Result<()> {
-        // §7: position 1, size minimum, binning, then size and position.
-        self.set_int("AOILeft", 1)?;
-        self.set_int("AOITop", 1)?;
-        let (wmin, _) = self.int_range("AOIWidth")?;
-        let (hmin, _) = self.int_range("AOIHeight")?;
-        self.set_int("AOIWidth", wmin)?;
-        self.set_int("AOIHeight", hmin)?;
-        if self.has("AOIHBin") {
-            for (f, b) in [("AOIHBin", r.hbin), ("AOIVBin", r.vbin)] {
-                let (lo, hi) = self.int_range(f)?;
-                if b < lo || b > hi {
-                    bail!(INVALID_ARGUMENT, "{f} {b} out of the camera's range [{lo}, {hi}]");
-                }
-                self.set_int(f, b)?;
-            }
-        } else if self.has("AOIBinning") {
-            let want = format!("{}x{}", r.hbin, r.vbin);
-            let entries = self.entries("AOIBinning")?;
-            if !entries.iter().any(|e| e.name == want && e.available) {
-                bail!(INVALID_ARGUMENT, "binning {want} not offered by AOIBinning ({})", entries.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", "));
-            }
-            self.set_enum("AOIBinning", &want)?;
-        } else if r.hbin != 1 || r.vbin != 1 {
-            bail!(INVALID_ARGUMENT, "this camera has no binning");
-        }
-        for (f, start, end, bin) in [("AOIWidth", r.hstart, r.hend, r.hbin), ("AOIHeight", r.vstart, r.vend, r.vbin)] {
-            let (lo, hi) = self.int_range(f)?;
-            let v = (end - start) / bin;
-            if v < lo || v > hi {
-                bail!(INVALID_ARGUMENT, "{f} {v} ({} px at binning {bin}) out of the camera's range [{lo}, {hi}]", end - start);
-            }
-            self.set_int(f, v)?;
-        }
-        for (f, start) in [("AOILeft", r.hstart), ("AOITop", r.vstart)] {
-            let (lo, hi) = self.int_range(f)?;
-            let v = start + 1;
-            if v < lo || v > hi {
-                bail!(INVALID_ARGUMENT, "{f} {v} out of the camera's range [{lo}, {hi}]");
-            }
-            self.set_int(f, v)?;
-        }
-        Ok(())
-    }
-
-    /// The AOI as a labcam ROI.
-    fn current_roi(&mut self) -> Result<Roi> {
-        let (hb, vb) = self.binning()?;
-        let (l, t) = (self.int("AOILeft")? - 1, self.int("AOITop")? - 1);
-        let (w, h) = (self.int("AOIWidth")?, self.int("AOIHeight")?);
-        Ok(Roi { hstart: l, hend: l + w * hb, vstart: t, vend: t + h * vb, hbin: hb, vbin: vb })
-    }
-
     /// Whether the camera is acquiring (the CameraAcquiring feature; false when unknown).
     fn acquiring(&self) -> bool {
         let mut v = 0;
@@ -562,20 +508,55 @@ impl Device for AndorCamera {
     }
 
     fn set_roi(&mut self, r: Roi) -> Result<Roi> {
-        // The AOI features are written one by one; a request the camera refuses half way
-        // puts the previous AOI back, so a failed call changes nothing.
-        let prev = self.current_roi()?;
-        if let Err(e) = self.apply_roi(r) {
-            if let Err(back) = self.apply_roi(prev) {
-                crate::log::warn(&format!("andor_sdk3: restoring the AOI {prev:?} after a refused one failed: {}", back.message));
+        // §7: position 1, size minimum, binning, then size and position.
+        self.set_int("AOILeft", 1)?;
+        self.set_int("AOITop", 1)?;
+        let (wmin, _) = self.int_range("AOIWidth")?;
+        let (hmin, _) = self.int_range("AOIHeight")?;
+        self.set_int("AOIWidth", wmin)?;
+        self.set_int("AOIHeight", hmin)?;
+        if self.has("AOIHBin") {
+            for (f, b) in [("AOIHBin", r.hbin), ("AOIVBin", r.vbin)] {
+                let (lo, hi) = self.int_range(f)?;
+                if b < lo || b > hi {
+                    bail!(INVALID_ARGUMENT, "{f} {b} out of the camera's range [{lo}, {hi}]");
+                }
+                self.set_int(f, b)?;
             }
-            return Err(e);
+        } else if self.has("AOIBinning") {
+            let want = format!("{}x{}", r.hbin, r.vbin);
+            let entries = self.entries("AOIBinning")?;
+            if !entries.iter().any(|e| e.name == want && e.available) {
+                bail!(INVALID_ARGUMENT, "binning {want} not offered by AOIBinning ({})", entries.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", "));
+            }
+            self.set_enum("AOIBinning", &want)?;
+        } else if r.hbin != 1 || r.vbin != 1 {
+            bail!(INVALID_ARGUMENT, "this camera has no binning");
         }
-        self.current_roi()
+        for (f, start, end, bin) in [("AOIWidth", r.hstart, r.hend, r.hbin), ("AOIHeight", r.vstart, r.vend, r.vbin)] {
+            let (lo, hi) = self.int_range(f)?;
+            let v = (end - start) / bin;
+            if v < lo || v > hi {
+                bail!(INVALID_ARGUMENT, "{f} {v} ({} px at binning {bin}) out of the camera's range [{lo}, {hi}]", end - start);
+            }
+            self.set_int(f, v)?;
+        }
+        for (f, start) in [("AOILeft", r.hstart), ("AOITop", r.vstart)] {
+            let (lo, hi) = self.int_range(f)?;
+            let v = start + 1;
+            if v < lo || v > hi {
+                bail!(INVALID_ARGUMENT, "{f} {v} out of the camera's range [{lo}, {hi}]");
+            }
+            self.set_int(f, v)?;
+        }
+        self.roi()
     }
 
     fn roi(&mut self) -> Result<Roi> {
-        self.current_roi()
+        let (hb, vb) = self.binning()?;
+        let (l, t) = (self.int("AOILeft")? - 1, self.int("AOITop")? - 1);
+        let (w, h) = (self.int("AOIWidth")?, self.int("AOIHeight")?);
+        Ok(Roi { hstart: l, hend: l + w * hb, vstart: t, vend: t + h * vb, hbin: hb, vbin: vb })
     }
 
     fn frame_format(&mut self) -> Result<FrameFormat> {

@@ -148,9 +148,10 @@ impl Drop for StreamHandle {
 }
 
 /// Features that set the image layout (SFNC: the ones TLParamsLocked guards), the stream's
-/// mode or the trigger (labcam_set_trigger_mode is refused while acquiring, so are these;
-/// the core refuses the Acquisition* commands in every state). labcam refuses them while acquiring even on cameras that do not lock
-/// them (the fake camera does not): the ring was laid out for the frame size at start.
+/// mode or the trigger. labcam refuses them while acquiring even on cameras that do not
+/// lock them (the fake camera does not): the ring was laid out for the frame size at start,
+/// and labcam_set_trigger_mode is refused then too. (The core refuses the Acquisition*
+/// commands in every state.)
 const LOCKED_WHILE_ACQUIRING: &[&str] = &[
     "Width", "Height", "OffsetX", "OffsetY", "BinningHorizontal", "BinningVertical", "DecimationHorizontal", "DecimationVertical",
     "PixelFormat", "AcquisitionMode", "TLParamsLocked", "TriggerMode", "TriggerSource", "TriggerSelector",
@@ -172,60 +173,6 @@ pub struct AravisCamera {
 unsafe impl Send for AravisCamera {}
 
 impl AravisCamera {
-    /// Write the ROI features for `r` (offsets to 0, binning, size, offsets).
-    fn apply_roi(&mut self, r: Roi) -> Result<Roi> {
-        self.alive()?;
-        for (f, b) in [("BinningHorizontal", r.hbin), ("BinningVertical", r.vbin)] {
-            if b != 1 && !self.has(f) {
-                bail!(INVALID_ARGUMENT, "camera '{}' has no {f}: binning {b} impossible", self.id);
-            }
-            if self.has(f) {
-                let (lo, hi, _) = self.int_bounds(f)?;
-                if b < lo || b > hi {
-                    bail!(INVALID_ARGUMENT, "{f} {b} out of the camera's range [{lo}, {hi}]");
-                }
-            }
-        }
-        // 1. offsets to 0: always valid.
-        for f in ["OffsetX", "OffsetY"] {
-            if self.has(f) && self.get_int(f)? != 0 {
-                self.set_int(f, 0)?;
-            }
-        }
-        // 2. binning.
-        for (f, b) in [("BinningHorizontal", r.hbin), ("BinningVertical", r.vbin)] {
-            if self.has(f) && self.get_int(f)? != b {
-                self.set_int(f, b)?;
-            }
-        }
-        // 3. size, in binned pixels, rounded down to the increment.
-        let mut applied = [0i64; 2];
-        for (i, (f, start, end, bin)) in [("Width", r.hstart, r.hend, r.hbin), ("Height", r.vstart, r.vend, r.vbin)].into_iter().enumerate() {
-            let (lo, hi, inc) = self.int_bounds(f)?;
-            let want = (end - start) / bin;
-            if want < lo {
-                bail!(INVALID_ARGUMENT, "ROI {} of {} px ({want} binned px) is below the camera's minimum {f} {lo} at binning {bin}", f.to_lowercase(), end - start);
-            }
-            let v = Self::snap(want.min(hi), lo, inc);
-            self.set_int(f, v)?;
-            applied[i] = v;
-        }
-        // 4. offsets, in binned pixels, rounded down and kept inside the sensor.
-        for (f, start, bin) in [("OffsetX", r.hstart, r.hbin), ("OffsetY", r.vstart, r.vbin)] {
-            if !self.has(f) {
-                if start != 0 {
-                    bail!(INVALID_ARGUMENT, "camera '{}' has no {f}: the ROI must start at 0", self.id);
-                }
-                continue;
-            }
-            let (lo, hi, inc) = self.int_bounds(f)?;
-            let v = Self::snap((start / bin).min(hi), lo, inc);
-            self.set_int(f, v)?;
-        }
-        let _ = applied;
-        self.roi()
-    }
-
     /// WRONG_STATE for a LOCKED_WHILE_ACQUIRING feature while a stream is running.
     fn check_not_locked(&self, name: &str) -> Result<()> {
         if self.stream.is_some() && LOCKED_WHILE_ACQUIRING.contains(&name) {
@@ -534,18 +481,53 @@ impl Device for AravisCamera {
     }
 
     fn set_roi(&mut self, r: Roi) -> Result<Roi> {
-        // A request the camera refuses half way puts the previous ROI back, so a failed call
-        // changes nothing.
-        let prev = self.roi()?;
-        match self.apply_roi(r) {
-            Ok(applied) => Ok(applied),
-            Err(e) => {
-                if let Err(back) = self.apply_roi(prev) {
-                    crate::log::warn(&format!("aravis: restoring the ROI {prev:?} after a refused one failed: {}", back.message));
+        self.alive()?;
+        for (f, b) in [("BinningHorizontal", r.hbin), ("BinningVertical", r.vbin)] {
+            if b != 1 && !self.has(f) {
+                bail!(INVALID_ARGUMENT, "camera '{}' has no {f}: binning {b} impossible", self.id);
+            }
+            if self.has(f) {
+                let (lo, hi, _) = self.int_bounds(f)?;
+                if b < lo || b > hi {
+                    bail!(INVALID_ARGUMENT, "{f} {b} out of the camera's range [{lo}, {hi}]");
                 }
-                Err(e)
             }
         }
+        // 1. offsets to 0: always valid.
+        for f in ["OffsetX", "OffsetY"] {
+            if self.has(f) && self.get_int(f)? != 0 {
+                self.set_int(f, 0)?;
+            }
+        }
+        // 2. binning.
+        for (f, b) in [("BinningHorizontal", r.hbin), ("BinningVertical", r.vbin)] {
+            if self.has(f) && self.get_int(f)? != b {
+                self.set_int(f, b)?;
+            }
+        }
+        // 3. size, in binned pixels, rounded down to the increment.
+        for (f, start, end, bin) in [("Width", r.hstart, r.hend, r.hbin), ("Height", r.vstart, r.vend, r.vbin)] {
+            let (lo, hi, inc) = self.int_bounds(f)?;
+            let want = (end - start) / bin;
+            if want < lo {
+                bail!(INVALID_ARGUMENT, "ROI {} of {} px ({want} binned px) is below the camera's minimum {f} {lo} at binning {bin}", f.to_lowercase(), end - start);
+            }
+            let v = Self::snap(want.min(hi), lo, inc);
+            self.set_int(f, v)?;
+        }
+        // 4. offsets, in binned pixels, rounded down and kept inside the sensor.
+        for (f, start, bin) in [("OffsetX", r.hstart, r.hbin), ("OffsetY", r.vstart, r.vbin)] {
+            if !self.has(f) {
+                if start != 0 {
+                    bail!(INVALID_ARGUMENT, "camera '{}' has no {f}: the ROI must start at 0", self.id);
+                }
+                continue;
+            }
+            let (lo, hi, inc) = self.int_bounds(f)?;
+            let v = Self::snap((start / bin).min(hi), lo, inc);
+            self.set_int(f, v)?;
+        }
+        self.roi()
     }
 
     fn roi(&mut self) -> Result<Roi> {
