@@ -5,9 +5,8 @@
 //! waiting for the backend. `wait` takes only `shared.st`, so `stop`, `close`,
 //! `cancel_wait` and status queries never wait behind it.
 
-use crate::error::Num;
 use crate::backend::{Device, FrameMeta, InPlaceEvent, RingLayout, Stream, WHOLE_RING};
-use crate::error::{Error, Result, Status};
+use crate::error::{Error, Num, Result, Status};
 use crate::image::{self, Transform};
 use crate::model::*;
 use crate::ring::Ring;
@@ -169,12 +168,8 @@ impl Camera {
         if self.state() != AcqState::Running {
             return Ok(());
         }
-        let limit = self.shared.limit.load(Ordering::Acquire);
-        // (Its last frame kept is the end, whether or not the acquisition thread has
-        // finished yet: as labcam_wait sees it.)
-        let ended = limit != u64::MAX && (self.shared.ended.load(Ordering::Acquire) || self.shared.st.lock().ring.as_ref().is_some_and(|r| r.kept() >= limit));
-        if ended {
-            bail!(WRONG_STATE, "the sequence of {limit} frames has ended; call labcam_stop before changing settings or triggering");
+        if self.shared.st.lock().ring.as_ref().is_some_and(|r| sequence_over(&self.shared, r)) {
+            bail!(WRONG_STATE, "the sequence of {} frames has ended; call labcam_stop before changing settings or triggering", self.shared.limit.load(Ordering::Acquire));
         }
         Ok(())
     }
@@ -288,6 +283,11 @@ impl Camera {
             return Ok(());
         }
         let fmt = c.dev.as_deref_mut().unwrap().frame_format()?;
+        self.clear_if_other_format(c, fmt)
+    }
+
+    /// Clear the set-up ring when its frames are not of format `fmt`.
+    fn clear_if_other_format(&self, c: &mut Control, fmt: FrameFormat) -> Result<()> {
         let same = self.shared.st.lock().ring.as_ref().map(|r| r.format == fmt).unwrap_or(false);
         if !same {
             self.clear_locked(c)?;
@@ -510,28 +510,26 @@ impl Camera {
             st.fault = None;
         }
         if stream.in_place() > 0 {
-            let attached = {
-                let st = self.shared.st.lock();
-                let r = st.ring.as_ref().unwrap();
-                stream.attach_ring(r.slot_ptr(0), r.nslots, r.slot_bytes())
-            };
-            if let Err(e) = attached {
-                drop(stream);
-                let _ = c.dev.as_deref_mut().unwrap().stop();
-                return Err(e);
-            }
-            if stream.in_place() == 0 {
-                // The device could not take the ring and copies frames instead: slots hold
-                // no device record to check.
-                self.shared.st.lock().ring.as_mut().unwrap().set_check(None);
-            }
-        }
-        if stream.in_place() > 0 {
-            // The first slots are given here, and the device started on them, so that when
-            // labcam_start returns the camera is acquiring (its settings locked as the
-            // vendor's SDK locks them) and a failure to start is labcam_start's error.
-            let ahead = stream.in_place();
-            let begun = give_ahead(&self.shared, stream.as_mut(), ahead, limit, &mut Vec::new()).and_then(|_| stream.begin());
+            let begun = (|| {
+                let attached = {
+                    let st = self.shared.st.lock();
+                    let r = st.ring.as_ref().unwrap();
+                    stream.attach_ring(r.slot_ptr(0), r.nslots, r.slot_bytes())
+                };
+                attached?;
+                let ahead = stream.in_place();
+                if ahead == 0 {
+                    // The device could not take the ring and copies frames instead: slots
+                    // hold no device record to check.
+                    self.shared.st.lock().ring.as_mut().unwrap().set_check(None);
+                    return Ok(());
+                }
+                // The first slots are given here, and the device started on them, so that
+                // when labcam_start returns the camera is acquiring (its settings locked as
+                // the vendor's SDK locks them) and a failure to start is labcam_start's error.
+                give_ahead(&self.shared, stream.as_mut(), ahead, limit, &mut Vec::new())?;
+                stream.begin()
+            })();
             if let Err(e) = begun {
                 drop(stream);
                 if let Some(ring) = self.shared.st.lock().ring.as_mut() {
@@ -640,12 +638,9 @@ impl Camera {
             if st.cancel_gen != gen {
                 bail!(ABORTED, "wait aborted by stop, close or cancel_wait ({} of {n} frames unread)", ring.unread());
             }
-            let limit = self.shared.limit.load(Ordering::Acquire);
             match self.state() {
-                // (ended: also when frames were given up after the last one came, as a camera
-                // that writes into the ring itself may do.)
-                AcqState::Running if ring.kept() >= limit || (limit != u64::MAX && self.shared.ended.load(Ordering::Acquire)) => {
-                    bail!(WRONG_STATE, "the acquisition ended after its {limit} frames and only {} of {n} frames are unread", ring.unread())
+                AcqState::Running if sequence_over(&self.shared, ring) => {
+                    bail!(WRONG_STATE, "the acquisition ended after its {} frames and only {} of {n} frames are unread", self.shared.limit.load(Ordering::Acquire), ring.unread())
                 }
                 AcqState::Running => {}
                 AcqState::Fault => {
@@ -1000,7 +995,8 @@ impl Camera {
         // cannot deliver (a colour PixelFormat, say): a refused write changes nothing.
         let before = if info.readable != 0 { d.get_attr(name).ok() } else { None };
         self.note_disconnect(d.set_attr(name, value))?;
-        if let Err(e) = d.frame_format() {
+        let fmt = d.frame_format();
+        if let Err(e) = &fmt {
             if e.status == Status::NOT_SUPPORTED {
                 if let Some(b) = before {
                     if let Err(back) = d.set_attr(name, b) {
@@ -1010,7 +1006,11 @@ impl Camera {
                 return Err(Error::new(e.status, format!("'{name}' refused: {}", e.message)));
             }
         }
-        self.after_settings_change(&mut c)
+        // (The format just read serves after_settings_change's check too.)
+        if self.state() != AcqState::SetUp {
+            return Ok(());
+        }
+        self.clear_if_other_format(&mut c, fmt?)
     }
 
     /// Run a COMMAND attribute. The commands that start and stop a camera (GenICam SFNC's
@@ -1082,12 +1082,18 @@ fn frame_info(meta: &FrameMeta) -> FrameInfo {
     }
 }
 
-/// The acquisition thread for in-place streams: hands ring slots to the device ahead of
-/// time and publishes them as the device fills them.
+/// A sequence (a `limit` on the acquisition) has all its frames: its last frame is kept,
+/// or the acquisition thread ended after it (frames may be given up afterwards, as a camera
+/// that writes into the ring itself may do).
+fn sequence_over(shared: &Shared, ring: &Ring) -> bool {
+    let limit = shared.limit.load(Ordering::Acquire);
+    limit != u64::MAX && (ring.kept() >= limit || shared.ended.load(Ordering::Acquire))
+}
+
 /// In-place mode: keep up to `ahead` slots (at most half the ring, or every free slot for a
 /// device whose circular buffer is the ring) with the device, giving up the oldest unread
 /// frame only when the device would otherwise hold fewer than its margin. `Ok(false)` when
-/// the acquisition is over (ring cleared, or `limit` frames acquired).
+/// the acquisition is over (ring cleared, or `limit` frames kept).
 fn give_ahead(shared: &Shared, stream: &mut dyn Stream, ahead: usize, limit: u64, give: &mut Vec<*mut u8>) -> Result<bool> {
     let margin = stream.in_place_margin().max(1);
     let len = {
@@ -1111,6 +1117,8 @@ fn give_ahead(shared: &Shared, stream: &mut dyn Stream, ahead: usize, limit: u64
     Ok(true)
 }
 
+/// The acquisition thread for in-place streams: hands ring slots to the device ahead of
+/// time and publishes them as the device fills them.
 fn in_place_loop(shared: Arc<Shared>, mut stream: Box<dyn Stream>, ahead: usize) {
     let limit = shared.limit.load(Ordering::Acquire);
     let mut give: Vec<*mut u8> = Vec::new();

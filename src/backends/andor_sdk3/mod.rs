@@ -929,8 +929,10 @@ impl AndorStream {
                 // BufferOverflowEvent that is the overflow's abort (should the SDK report it
                 // as 11 rather than 100); otherwise the camera stopped on its own, and waiting
                 // again would spin.
-                if self.overflows.load(Ordering::Acquire) != self.overflow_seen {
-                    return self.overflowed("BufferOverflowEvent, then AT_WaitBuffer returned 11");
+                let overflow_event = |s: &Self| s.overflows.load(Ordering::Acquire) != s.overflow_seen;
+                const AFTER_EVENT: &str = "BufferOverflowEvent, then AT_WaitBuffer returned 11";
+                if overflow_event(self) {
+                    return self.overflowed(AFTER_EVENT);
                 }
                 let mut v = 1;
                 let acquiring = unsafe { (self.api.GetBool)(self.h, wide("CameraAcquiring").as_ptr(), &mut v) };
@@ -941,8 +943,8 @@ impl AndorStream {
                 // 100 ms before calling the stop unexplained.
                 let t = std::time::Instant::now();
                 while t.elapsed() < Duration::from_millis(100) {
-                    if self.overflows.load(Ordering::Acquire) != self.overflow_seen {
-                        return self.overflowed("BufferOverflowEvent, then AT_WaitBuffer returned 11");
+                    if overflow_event(self) {
+                        return self.overflowed(AFTER_EVENT);
                     }
                     std::thread::sleep(Duration::from_millis(2));
                 }
