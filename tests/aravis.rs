@@ -343,11 +343,8 @@ fn lost_packets_count_each_lost_frame_once() {
     let s = status(h);
     let n = s.unread as usize;
     assert!(n > 50, "{s:?}");
-    let mut buf = vec![0u8; n * 4096];
-    let mut infos = vec![FrameInfo::default(); n];
-    let mut got = 0;
-    ok(h, unsafe { labcam_read_chunk(h, buf.as_mut_ptr() as *mut _, buf.len() as u64, n as i64, 0, infos.as_mut_ptr(), &mut got) });
-    assert_eq!(got as usize, n);
+    let (buf, infos) = read_bytes(h, n, 4096, false);
+    assert_eq!(infos.len(), n);
     for k in 0..n {
         assert_eq!(buf[k * 4096 + 65], fake_pixel(infos[k].framestamp, 1, 1), "frame {k} (framestamp {}) holds that frame's pixels", infos[k].framestamp);
     }
@@ -387,12 +384,9 @@ fn unplugged_camera_gives_disconnected_and_keeps_frames() {
     assert_eq!(state, LABCAM_STATE_FAULT);
     let s = status(h);
     assert!(s.unread >= 10, "{s:?}");
-    let mut buf = vec![0u8; s.unread as usize * 4096];
-    let mut infos = vec![FrameInfo::default(); s.unread as usize];
-    let mut n = 0;
-    ok(h, unsafe { labcam_read_chunk(h, buf.as_mut_ptr() as *mut _, buf.len() as u64, s.unread, 0, infos.as_mut_ptr(), &mut n) });
-    assert_eq!(n, s.unread);
-    for k in 0..n as usize {
+    let (buf, infos) = read_bytes(h, s.unread as usize, 4096, false);
+    assert_eq!(infos.len() as i64, s.unread);
+    for k in 0..infos.len() {
         assert_eq!(buf[k * 4096 + 65], fake_pixel(infos[k].framestamp, 1, 1), "frame {k} still holds its pixels");
     }
     // Device calls now report the disconnect; stop and close still work.
@@ -452,11 +446,8 @@ fn image_layout_cannot_change_while_acquiring() {
     ok(h, unsafe { labcam_wait(h, 5, 5.0) });
     let fb = format(h).frame_bytes as usize;
     assert_eq!(fb, 64 * 32);
-    let mut buf = vec![0u8; 5 * fb];
-    let mut infos = vec![FrameInfo::default(); 5];
-    let mut n = 0;
-    ok(h, unsafe { labcam_read_chunk(h, buf.as_mut_ptr() as *mut _, buf.len() as u64, 5, 0, infos.as_mut_ptr(), &mut n) });
-    assert_eq!(n, 5);
+    let (buf, infos) = read_bytes(h, 5, fb, false);
+    assert_eq!(infos.len(), 5);
     for (k, info) in infos.iter().enumerate() {
         for y in 0..roi.height() {
             for x in 0..roi.width() {

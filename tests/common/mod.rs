@@ -97,18 +97,25 @@ pub fn state(h: u64) -> i32 {
     s
 }
 
-/// Read up to `max` frames as u16 (device frames of `fb` bytes each).
-pub fn read_u16(h: u64, max: usize, fb: usize, peek: bool) -> (Vec<u16>, Vec<FrameInfo>) {
-    let mut buf = vec![0u16; max * fb / 2];
+/// Read up to `max` frames of `fb` bytes (labcam_read_chunk): the pixels as bytes and the
+/// infos, cut to the frames read.
+pub fn read_bytes(h: u64, max: usize, fb: usize, peek: bool) -> (Vec<u8>, Vec<FrameInfo>) {
+    let mut buf = vec![0u8; max * fb];
     let mut infos = vec![FrameInfo::default(); max];
     let mut n = 0i64;
     let flags = if peek { LABCAM_READ_PEEK } else { 0 };
     unsafe {
-        ok(h, labcam_read_chunk(h, buf.as_mut_ptr() as *mut _, (buf.len() * 2) as u64, max as i64, flags, infos.as_mut_ptr(), &mut n));
+        ok(h, labcam_read_chunk(h, buf.as_mut_ptr() as *mut _, buf.len() as u64, max as i64, flags, infos.as_mut_ptr(), &mut n));
     }
-    buf.truncate(n as usize * fb / 2);
+    buf.truncate(n as usize * fb);
     infos.truncate(n as usize);
     (buf, infos)
+}
+
+/// As read_bytes, the pixels as 16-bit values.
+pub fn read_u16(h: u64, max: usize, fb: usize, peek: bool) -> (Vec<u16>, Vec<FrameInfo>) {
+    let (bytes, infos) = read_bytes(h, max, fb, peek);
+    (bytes.chunks_exact(2).map(|b| u16::from_ne_bytes([b[0], b[1]])).collect(), infos)
 }
 
 /// The sim's pixel formula (see src/backends/sim/mod.rs), restated independently.
